@@ -1,0 +1,74 @@
+-- kontak's whole schema. Applied in one transaction at every start; every statement is
+-- idempotent. The version below is what this file describes; the binary refuses a
+-- database whose user_version is newer than the one it knows.
+--
+-- Times are TEXT in RFC 3339 UTC with whole seconds ("2026-01-15T10:30:00Z"), so they
+-- sort as text in time order.
+
+CREATE TABLE IF NOT EXISTS workspaces (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+) STRICT;
+
+-- An API key is "chatera_sk_<id>_<secret>". Only the argon2id PHC hash of the secret is
+-- stored; the id is public and is how a presented key finds its row.
+CREATE TABLE IF NOT EXISTS api_keys (
+    id           TEXT PRIMARY KEY,
+    workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+    secret_hash  TEXT NOT NULL,
+    scopes       TEXT NOT NULL,          -- space-separated, e.g. "contacts:read contacts:write"
+    label        TEXT,
+    created_at   TEXT NOT NULL,
+    last_used_at TEXT,                   -- kept roughly: at most one write a minute
+    revoked_at   TEXT
+) STRICT;
+
+CREATE INDEX IF NOT EXISTS api_keys_by_workspace ON api_keys(workspace_id);
+
+-- seq is the rowid: the insertion order, used as the tie-break between contacts created
+-- in the same second. id is the public UUID.
+CREATE TABLE IF NOT EXISTS contacts (
+    seq           INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL UNIQUE,
+    workspace_id  INTEGER NOT NULL REFERENCES workspaces(id),
+    phone         TEXT NOT NULL,         -- E.164 with "+"
+    name          TEXT,
+    email         TEXT,
+    custom_fields TEXT NOT NULL DEFAULT '{}' CHECK (json_type(custom_fields) = 'object'),
+    search_text   TEXT NOT NULL,         -- name and email case-folded, joined by U+001F
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+) STRICT;
+
+-- One number once per workspace: this index, not a read-then-write, is what makes
+-- concurrent creates of the same number give exactly one contact.
+CREATE UNIQUE INDEX IF NOT EXISTS contacts_phone_per_workspace
+    ON contacts(workspace_id, phone);
+
+-- Serves the list order (newest first, seq as tie-break) for one workspace.
+CREATE INDEX IF NOT EXISTS contacts_newest_first
+    ON contacts(workspace_id, created_at, seq);
+
+-- Tags are workspace-level records, created on first use. name keeps the spelling of
+-- first use; name_key is its case-folded form, which is the tag's identity.
+CREATE TABLE IF NOT EXISTS tags (
+    id           INTEGER PRIMARY KEY,
+    workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+    name         TEXT NOT NULL,
+    name_key     TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    UNIQUE (workspace_id, name_key)
+) STRICT;
+
+-- position keeps the order in which the client listed a contact's tags.
+CREATE TABLE IF NOT EXISTS contact_tags (
+    contact_seq INTEGER NOT NULL REFERENCES contacts(seq) ON DELETE CASCADE,
+    tag_id      INTEGER NOT NULL REFERENCES tags(id),
+    position    INTEGER NOT NULL,
+    PRIMARY KEY (contact_seq, tag_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX IF NOT EXISTS contact_tags_by_tag ON contact_tags(tag_id, contact_seq);
+
+PRAGMA user_version = 1;

@@ -1,0 +1,135 @@
+//! Turns a presented key into an authenticated identity, or refuses it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+use tokio::sync::Semaphore;
+
+use super::cache::VerifiedKeys;
+use super::key::{hash_secret, verify_secret, PresentedKey};
+use super::Scopes;
+use crate::domain::Timestamp;
+use crate::error::ApiError;
+use crate::storage::keys::{find_key_by_id, touch_key, KeyRow};
+use crate::storage::{Db, WorkspaceId};
+
+/// `last_used_at` is kept roughly: at most one write per key per this interval.
+const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Who is calling: the key, its workspace and what it may do.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub key_id: String,
+    pub workspace_id: WorkspaceId,
+    pub scopes: Scopes,
+}
+
+/// Shared by every worker: the cache, a bound on concurrent argon2 runs, and the
+/// dummy hash that makes an unknown key cost what a wrong one does.
+pub struct KeyVerifier {
+    db: Db,
+    verified: VerifiedKeys,
+    argon2_slots: Semaphore,
+    dummy_hash: Arc<str>,
+}
+
+impl KeyVerifier {
+    pub fn new(db: Db, max_concurrent_argon2: usize) -> Result<Self, argon2::password_hash::Error> {
+        Ok(Self {
+            db,
+            verified: VerifiedKeys::default(),
+            argon2_slots: Semaphore::new(max_concurrent_argon2.max(1)),
+            dummy_hash: hash_secret("kontak-dummy-secret-for-timing")?.into(),
+        })
+    }
+
+    /// Checks a presented key. Unknown, wrong and revoked keys all fail the same way,
+    /// after the same argon2 work.
+    pub async fn verify(&self, presented: PresentedKey) -> Result<Identity, ApiError> {
+        let digest = presented.digest();
+        let key_id = presented.id().to_owned();
+        let row = {
+            let key_id = key_id.clone();
+            self.db
+                .read(move |conn| find_key_by_id(conn, &key_id))
+                .await?
+        };
+        if self.verified.get(&digest).as_deref() == Some(key_id.as_str()) {
+            return match row {
+                Some(row) if !row.revoked => Ok(self.admit(row)),
+                _ => {
+                    self.verified.forget(&digest);
+                    Err(ApiError::InvalidKey)
+                }
+            };
+        }
+
+        let hash = match &row {
+            Some(row) => Arc::from(row.secret_hash.as_str()),
+            None => Arc::clone(&self.dummy_hash),
+        };
+        let matches = self.run_argon2(presented, hash).await?;
+        match row {
+            Some(row) if matches && !row.revoked => {
+                self.verified.remember(digest, key_id);
+                Ok(self.admit(row))
+            }
+            _ => Err(ApiError::InvalidKey),
+        }
+    }
+
+    async fn run_argon2(&self, presented: PresentedKey, hash: Arc<str>) -> Result<bool, ApiError> {
+        // Each run holds 19 MiB and a core for ~50 ms; bound how many run at once so a
+        // burst of bad keys cannot exhaust memory or starve the blocking pool.
+        let _slot = self
+            .argon2_slots
+            .acquire()
+            .await
+            .map_err(ApiError::internal)?;
+        web::block(move || verify_secret(presented.secret(), &hash))
+            .await
+            .map_err(ApiError::internal)
+    }
+
+    fn admit(&self, row: KeyRow) -> Identity {
+        if needs_touch(row.last_used_at.as_deref()) {
+            let db = self.db.clone();
+            let key_id = row.id.clone();
+            // Off the request path: the caller does not wait for this write.
+            actix_web::rt::spawn(async move {
+                let result = db
+                    .write(move |conn| touch_key(conn, &key_id, Timestamp::now()))
+                    .await;
+                if let Err(err) = result {
+                    tracing::warn!(%err, "could not record key use");
+                }
+            });
+        }
+        Identity {
+            key_id: row.id,
+            workspace_id: row.workspace_id,
+            scopes: Scopes::from_stored(&row.scopes),
+        }
+    }
+}
+
+fn needs_touch(last_used_at: Option<&str>) -> bool {
+    let Some(last) = last_used_at.and_then(Timestamp::parse) else {
+        return true;
+    };
+    let elapsed = Timestamp::now().as_datetime() - last.as_datetime();
+    elapsed >= TOUCH_INTERVAL
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_touched_when_never_used_or_last_used_over_a_minute_ago() {
+        assert!(needs_touch(None));
+        assert!(needs_touch(Some("2000-01-01T00:00:00Z")));
+        assert!(!needs_touch(Some(&Timestamp::now().to_string())));
+    }
+}

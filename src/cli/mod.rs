@@ -1,0 +1,111 @@
+//! The command line: `kontak [serve]`, `kontak key …`, `kontak workspace …`.
+
+mod keys;
+mod serve;
+mod workspaces;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{FlagOverrides, Settings};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kontak",
+    version,
+    about = "A self-hosted, Chatera-compatible contacts API",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// Config file [default: ./config.toml if present]
+    #[arg(long, global = true, env = "KONTAK_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// SQLite database file [default: kontak.db]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Options for a bare `kontak`, which serves
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API (the default when no command is given)
+    Serve(ServeArgs),
+    /// Create, list and revoke API keys
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Inspect workspaces
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a key; prints the key alone on stdout, and nothing else there
+    Create {
+        /// Workspace the key belongs to; created if it does not exist
+        #[arg(long, value_name = "NAME")]
+        workspace: String,
+        /// Comma-separated scopes: contacts:read, contacts:write
+        #[arg(long, value_name = "LIST")]
+        scopes: String,
+        /// A label to recognise the key by in `key list`
+        #[arg(long, value_name = "LABEL")]
+        name: Option<String>,
+    },
+    /// List keys, one line each, id first (never the secret)
+    List {
+        /// Only this workspace's keys
+        #[arg(long, value_name = "NAME")]
+        workspace: Option<String>,
+    },
+    /// Revoke a key by its id; takes effect on the next request, even on a running server
+    Revoke {
+        /// The key id, as shown by `key list`
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// List workspaces with their key and contact counts
+    List,
+}
+
+impl Cli {
+    /// The flags that override settings for this command.
+    pub fn overrides(&self) -> FlagOverrides {
+        let bind = match &self.command {
+            Some(Command::Serve(args)) => args.bind.clone(),
+            None => self.serve.bind.clone(),
+            _ => None,
+        };
+        FlagOverrides {
+            db: self.db.clone(),
+            bind,
+        }
+    }
+
+    /// Runs the command with the loaded settings.
+    pub fn run(self, settings: Settings) -> anyhow::Result<()> {
+        match self.command {
+            None | Some(Command::Serve(_)) => serve::run(settings),
+            Some(Command::Key(command)) => keys::run(command, &settings),
+            Some(Command::Workspace(WorkspaceCommand::List)) => workspaces::list(&settings),
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Settings: built-in defaults, then `config.toml`, then `KONTAK_*` environment
+//! variables, then command-line flags; checked once at start.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// The config file read when neither `--config` nor `KONTAK_CONFIG` names one. It is
+/// optional: without it, the built-in defaults apply.
+pub const DEFAULT_CONFIG_PATH: &str = "config.toml";
+
+/// Every setting kontak has. `config.toml` in the repository lists each with its default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port the HTTP server listens on.
+    pub bind: String,
+    /// Path of the SQLite database file; created on first start.
+    pub db: PathBuf,
+    /// Log filter: a level (`error` … `trace`) or a tracing directive list.
+    pub log: String,
+    /// `pretty` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// Read-only database connections in the pool.
+    pub read_connections: u32,
+    /// How long a write waits for another process's lock before answering 503.
+    pub busy_timeout_ms: u64,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            db: PathBuf::from("kontak.db"),
+            log: "info".into(),
+            log_format: LogFormat::Pretty,
+            workers: 0,
+            read_connections: 8,
+            busy_timeout_ms: 5000,
+            max_body_bytes: 64 * 1024,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+/// Settings given on the command line; each overrides every other source.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+}
+
+impl Settings {
+    /// Loads defaults < file < environment < flags, then validates. `config_path` is
+    /// the file named by `--config`/`KONTAK_CONFIG` (which must exist), or `None` for
+    /// the optional `./config.toml`.
+    pub fn load(config_path: Option<&Path>, flags: &FlagOverrides) -> Result<Self, String> {
+        let file = match config_path {
+            Some(path) if !path.is_file() => {
+                return Err(format!("config file {} does not exist", path.display()))
+            }
+            Some(path) => Some(path.to_path_buf()),
+            None => Some(PathBuf::from(DEFAULT_CONFIG_PATH)).filter(|path| path.is_file()),
+        };
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = &file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let settings: Settings = figment
+            .merge(Env::prefixed("KONTAK_").only(&Self::KEYS))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .map_err(|err| format!("invalid setting: {err}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The keys that `KONTAK_<KEY>` environment variables may set.
+    const KEYS: [&'static str; 9] = [
+        "bind",
+        "db",
+        "log",
+        "log_format",
+        "workers",
+        "read_connections",
+        "busy_timeout_ms",
+        "max_body_bytes",
+        "shutdown_timeout_secs",
+    ];
+
+    /// Checks what types alone cannot; each message names the setting.
+    pub fn validate(&self) -> Result<(), String> {
+        self.bind_addr()?;
+        if self.db.as_os_str().is_empty() {
+            return Err("db: the database path must not be empty".into());
+        }
+        if !is_log_filter(&self.log) {
+            return Err(format!(
+                "log: {:?} is not a log level (error, warn, info, debug, trace) or filter",
+                self.log
+            ));
+        }
+        if !(1..=256).contains(&self.read_connections) {
+            return Err("read_connections: must be from 1 to 256".into());
+        }
+        if self.workers > 256 {
+            return Err("workers: must be from 0 (one per core) to 256".into());
+        }
+        if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
+            return Err("max_body_bytes: must be from 1024 to 16777216".into());
+        }
+        if self.busy_timeout_ms > 60_000 {
+            return Err("busy_timeout_ms: must be at most 60000".into());
+        }
+        Ok(())
+    }
+
+    /// The first address `bind` resolves to.
+    pub fn bind_addr(&self) -> Result<SocketAddr, String> {
+        self.bind
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .ok_or_else(|| {
+                format!(
+                    "bind: {:?} is not an address and port such as 127.0.0.1:8080",
+                    self.bind
+                )
+            })
+    }
+
+    pub fn busy_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.busy_timeout_ms)
+    }
+}
+
+/// A level, or comma-separated `target=level` directives. `EnvFilter` alone would take
+/// a misspelt level as a target name and silently log nothing.
+fn is_log_filter(filter: &str) -> bool {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let directives_ok = filter.split(',').all(|directive| {
+        let level = directive.rsplit('=').next().unwrap_or_default();
+        LEVELS.contains(&level.trim().to_ascii_lowercase().as_str())
+    });
+    directives_ok && tracing_subscriber::EnvFilter::try_new(filter).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Settings::default().validate().unwrap();
+    }
+
+    #[test]
+    fn the_shipped_config_toml_equals_the_defaults() {
+        let shipped: Settings = Figment::new()
+            .merge(Toml::file_exact(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/config.toml"
+            )))
+            .extract()
+            .unwrap();
+        assert_eq!(shipped, Settings::default());
+    }
+
+    #[test]
+    fn log_filters_must_name_real_levels() {
+        assert!(is_log_filter("info"));
+        assert!(is_log_filter("kontak=debug,actix_web=warn"));
+        assert!(!is_log_filter("infoo"));
+        assert!(!is_log_filter("kontak=loud"));
+    }
+
+    #[test]
+    fn validation_messages_name_the_setting() {
+        type Breakage = fn(&mut Settings);
+        let cases: [(&str, Breakage); 5] = [
+            ("bind", |s| s.bind = "nowhere".into()),
+            ("db", |s| s.db = PathBuf::new()),
+            ("log", |s| s.log = "loud!!".into()),
+            ("read_connections", |s| s.read_connections = 0),
+            ("max_body_bytes", |s| s.max_body_bytes = 10),
+        ];
+        for (key, break_it) in cases {
+            let mut settings = Settings::default();
+            break_it(&mut settings);
+            let err = settings.validate().unwrap_err();
+            assert!(err.starts_with(key), "{key}: {err}");
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! `Application`: the server as `main` runs it and as the tests run it.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, NormalizePath, TrailingSlash};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+
+use crate::auth::KeyVerifier;
+use crate::config::Settings;
+use crate::error::extractor_configs;
+use crate::request_id::request_id;
+use crate::routes;
+use crate::storage::Db;
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    db: Db,
+    server: Server,
+}
+
+impl Application {
+    /// Opens the database (applying the schema), binds the listener and builds the
+    /// server. Nothing is served until [`run_until_stopped`](Self::run_until_stopped).
+    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let db = Db::open(
+            &settings.db,
+            settings.read_connections,
+            settings.busy_timeout(),
+        )
+        .with_context(|| format!("cannot open the database {}", settings.db.display()))?;
+        let addr = settings.bind_addr().map_err(anyhow::Error::msg)?;
+        let listener =
+            TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+        let port = listener.local_addr()?.port();
+        let server = build_server(settings, db.clone(), listener)?;
+        Ok(Self { port, db, server })
+    }
+
+    /// The port actually bound (useful when `bind` asked for port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn build_server(settings: &Settings, db: Db, listener: TcpListener) -> anyhow::Result<Server> {
+    let workers = match settings.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let verifier = web::Data::new(
+        KeyVerifier::new(db.clone(), workers.max(2)).context("cannot prepare key hashing")?,
+    );
+    let db = web::Data::new(db);
+    let (json_config, query_config, path_config) = extractor_configs(settings.max_body_bytes);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(db.clone())
+            .app_data(verifier.clone())
+            .app_data(json_config.clone())
+            .app_data(query_config.clone())
+            .app_data(path_config.clone())
+            .configure(routes::configure)
+            .default_service(web::to(routes::route_not_found))
+            .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .wrap(from_fn(request_id))
+    })
+    .workers(workers)
+    .shutdown_timeout(settings.shutdown_timeout_secs)
+    .client_request_timeout(Duration::from_secs(10))
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,39 @@
+//! Workspace-level tags and their links to contacts.
+
+use rusqlite::{params, Transaction};
+
+use super::{StorageError, WorkspaceId};
+use crate::domain::{Tags, Timestamp};
+
+/// Links the contact at `contact_seq` to `tags`, creating any tag the workspace does not
+/// have yet. Returns the tags' names as the workspace spells them: a tag keeps the
+/// spelling of its first use, whatever case a later contact uses.
+pub(super) fn attach_tags(
+    tx: &Transaction<'_>,
+    workspace: WorkspaceId,
+    contact_seq: i64,
+    tags: &Tags,
+    now: Timestamp,
+) -> Result<Vec<String>, StorageError> {
+    let mut create = tx.prepare_cached(
+        "INSERT INTO tags (workspace_id, name, name_key, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (workspace_id, name_key) DO NOTHING",
+    )?;
+    let mut find =
+        tx.prepare_cached("SELECT id, name FROM tags WHERE workspace_id = ?1 AND name_key = ?2")?;
+    let mut link = tx.prepare_cached(
+        "INSERT INTO contact_tags (contact_seq, tag_id, position) VALUES (?1, ?2, ?3)",
+    )?;
+    let now = now.to_string();
+    let mut names = Vec::with_capacity(tags.len());
+    for (position, tag) in tags.iter().enumerate() {
+        create.execute(params![workspace.0, tag.name(), tag.key(), now])?;
+        let (tag_id, name): (i64, String) = find
+            .query_row(params![workspace.0, tag.key()], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?;
+        link.execute(params![contact_seq, tag_id, position as i64])?;
+        names.push(name);
+    }
+    Ok(names)
+}
