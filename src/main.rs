@@ -6,7 +6,10 @@ use kontak::config::Settings;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = match Settings::load(cli.config.as_deref(), &cli.overrides()) {
+    let loaded = cli
+        .overrides()
+        .and_then(|flags| Settings::load(cli.config.as_deref(), &flags));
+    let settings = match loaded {
         Ok(settings) => settings,
         Err(message) => {
             eprintln!("kontak: {message}");

@@ -12,7 +12,11 @@ pub fn init(settings: &Settings) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
+        .with_ansi(std::io::stderr().is_terminal())
+        // When a write to stderr fails (the log pipe closed), tracing would report it
+        // with eprintln!, which panics on the same closed stderr and takes the request
+        // down with it. A lost log line must never cost a response.
+        .log_internal_errors(false);
     match settings.log_format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().init(),

@@ -14,8 +14,7 @@ use crate::config::{FlagOverrides, Settings};
 #[command(
     name = "kontak",
     version,
-    about = "A self-hosted, Chatera-compatible contacts API",
-    args_conflicts_with_subcommands = true
+    about = "A self-hosted, Chatera-compatible contacts API"
 )]
 pub struct Cli {
     /// Config file [default: ./config.toml if present]
@@ -88,16 +87,19 @@ pub enum WorkspaceCommand {
 
 impl Cli {
     /// The flags that override settings for this command.
-    pub fn overrides(&self) -> FlagOverrides {
+    pub fn overrides(&self) -> Result<FlagOverrides, String> {
         let bind = match &self.command {
-            Some(Command::Serve(args)) => args.bind.clone(),
+            Some(Command::Serve(args)) => args.bind.clone().or_else(|| self.serve.bind.clone()),
             None => self.serve.bind.clone(),
-            _ => None,
+            Some(_) if self.serve.bind.is_some() => {
+                return Err("--bind applies only to `kontak serve`".into())
+            }
+            Some(_) => None,
         };
-        FlagOverrides {
+        Ok(FlagOverrides {
             db: self.db.clone(),
             bind,
-        }
+        })
     }
 
     /// Runs the command with the loaded settings.

@@ -1,12 +1,11 @@
 //! `/v1/contacts`: list and create.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::envelope::{Envelope, PageMeta};
-use super::method_not_allowed;
+use super::{json_body, method_not_allowed};
 use crate::auth::{ContactsRead, ContactsWrite, RequireScope};
 use crate::domain::{ListQuery, NewContact, Timestamp};
 use crate::error::ApiError;
@@ -56,14 +55,17 @@ async fn list(
 
 async fn create(
     auth: RequireScope<ContactsWrite>,
-    body: web::Json<Value>,
+    req: HttpRequest,
+    payload: web::Payload,
     db: web::Data<Db>,
-) -> Result<HttpResponse, ApiError> {
-    let new = NewContact::from_json(&body)?;
+) -> Result<HttpResponse, actix_web::Error> {
+    let body = json_body(&req, payload).await?;
+    let new = NewContact::from_json(&body).map_err(ApiError::from)?;
     let workspace = auth.identity.workspace_id;
     let contact = db
         .write(move |conn| contacts::insert_contact(conn, workspace, &new, Timestamp::now()))
-        .await?;
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/v1/contacts/{}", contact.id)))
         .json(Envelope::data(contact)))

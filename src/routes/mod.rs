@@ -4,7 +4,8 @@ mod contacts;
 mod envelope;
 mod health;
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use serde_json::Value;
 
 use crate::error::ApiError;
 
@@ -24,4 +25,16 @@ pub async fn route_not_found() -> Result<HttpResponse, ApiError> {
 /// A resource's default service: 405 in the envelope, with the methods it does allow.
 pub async fn method_not_allowed(allow: &'static str) -> Result<HttpResponse, ApiError> {
     Err(ApiError::MethodNotAllowed { allow })
+}
+
+/// Reads a JSON body with the app's `JsonConfig` (size limit, content type, envelope
+/// errors). Handlers call this after their `RequireScope` extractor has passed:
+/// as a handler argument, `web::Json` would be extracted alongside authentication
+/// and could answer an unauthenticated caller with a 400 or 415 instead of a 401.
+pub async fn json_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Value, actix_web::Error> {
+    let web::Json(value) = web::Json::<Value>::from_request(req, &mut payload.into_inner()).await?;
+    Ok(value)
 }
