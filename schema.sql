@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS contacts (
     custom_fields TEXT NOT NULL DEFAULT '{}' CHECK (json_type(custom_fields) = 'object'),
     search_text   TEXT NOT NULL,         -- name and email case-folded, joined by U+001F
     created_at    TEXT NOT NULL,
-    updated_at    TEXT NOT NULL
+    updated_at    TEXT NOT NULL,
+    version       INTEGER NOT NULL DEFAULT 1  -- bumped on every change; the ETag
 ) STRICT;
 
 -- One number once per workspace: this index, not a read-then-write, is what makes
@@ -49,6 +50,21 @@ CREATE UNIQUE INDEX IF NOT EXISTS contacts_phone_per_workspace
 -- Serves the list order (newest first, seq as tie-break) for one workspace.
 CREATE INDEX IF NOT EXISTS contacts_newest_first
     ON contacts(workspace_id, created_at, seq);
+
+-- Serves updated_since feeds and the updated_at sorts.
+CREATE INDEX IF NOT EXISTS contacts_recently_updated
+    ON contacts(workspace_id, updated_at, seq);
+
+-- What remains of a deleted contact: enough for a sync client reading an
+-- updated_since feed with include_deleted=true to learn that it is gone.
+CREATE TABLE IF NOT EXISTS deleted_contacts (
+    id           TEXT PRIMARY KEY,
+    workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+    deleted_at   TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX IF NOT EXISTS deleted_contacts_since
+    ON deleted_contacts(workspace_id, deleted_at);
 
 -- Tags are workspace-level records, created on first use. name keeps the spelling of
 -- first use; name_key is its case-folded form, which is the tag's identity.
@@ -70,5 +86,22 @@ CREATE TABLE IF NOT EXISTS contact_tags (
 ) STRICT, WITHOUT ROWID;
 
 CREATE INDEX IF NOT EXISTS contact_tags_by_tag ON contact_tags(tag_id, contact_seq);
+
+-- The first response to each Idempotency-Key, per API key, replayed on a retry.
+-- state 'started' marks a request still executing; request_hash tells a retry from
+-- a different request that reuses the key. Rows older than a day are purged.
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    api_key_id      TEXT NOT NULL REFERENCES api_keys(id),
+    idempotency_key TEXT NOT NULL,
+    request_hash    TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('started', 'finished')),
+    status          INTEGER,
+    headers         TEXT,                -- JSON array of [name, value] pairs
+    body            BLOB,
+    created_at      TEXT NOT NULL,
+    PRIMARY KEY (api_key_id, idempotency_key)
+) STRICT;
+
+CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys(created_at);
 
 PRAGMA user_version = 1;

@@ -8,6 +8,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::PhoneRules;
+
 /// The config file read when neither `--config` nor `KONTAK_CONFIG` names one. It is
 /// optional: without it, the built-in defaults apply.
 pub const DEFAULT_CONFIG_PATH: &str = "config.toml";
@@ -34,6 +36,28 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     pub shutdown_timeout_secs: u64,
+    /// Country calling code for local numbers (`0812…` → `+62812…`); `None` keeps the
+    /// reference's strict E.164.
+    #[serde(
+        deserialize_with = "country_code",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_country_code: Option<String>,
+}
+
+/// Accepts `62` as well as `"62"`: a number in TOML or an environment variable reads
+/// as an integer.
+fn country_code<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Code {
+        Text(String),
+        Number(u64),
+    }
+    Ok(Option::<Code>::deserialize(de)?.map(|code| match code {
+        Code::Text(text) => text,
+        Code::Number(number) => number.to_string(),
+    }))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +79,7 @@ impl Default for Settings {
             busy_timeout_ms: 5000,
             max_body_bytes: 64 * 1024,
             shutdown_timeout_secs: 30,
+            default_country_code: None,
         }
     }
 }
@@ -94,7 +119,7 @@ impl Settings {
     }
 
     /// The keys that `KONTAK_<KEY>` environment variables may set.
-    const KEYS: [&'static str; 9] = [
+    const KEYS: [&'static str; 10] = [
         "bind",
         "db",
         "log",
@@ -104,6 +129,7 @@ impl Settings {
         "busy_timeout_ms",
         "max_body_bytes",
         "shutdown_timeout_secs",
+        "default_country_code",
     ];
 
     /// Checks what types alone cannot; each message names the setting.
@@ -130,7 +156,17 @@ impl Settings {
         if self.busy_timeout_ms > 60_000 {
             return Err("busy_timeout_ms: must be at most 60000".into());
         }
+        self.phone_rules()?;
         Ok(())
+    }
+
+    /// How phone numbers are read, from `default_country_code`.
+    pub fn phone_rules(&self) -> Result<PhoneRules, String> {
+        match &self.default_country_code {
+            None => Ok(PhoneRules::default()),
+            Some(code) => PhoneRules::with_default_country_code(code)
+                .map_err(|err| format!("default_country_code: {err}")),
+        }
     }
 
     /// The first address `bind` resolves to.

@@ -2,7 +2,6 @@
 //! the `{"success": false, "error": …}` envelope. actix's own rejections (bad JSON, bad
 //! query, unknown route) are routed through here too.
 
-use actix_web::error::{JsonPayloadError, PayloadError};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
 use serde::Serialize;
@@ -24,6 +23,14 @@ pub enum ApiError {
     InsufficientScope(&'static str),
     #[error("no such route")]
     RouteNotFound,
+    #[error("resource not found")]
+    ResourceNotFound,
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("idempotency key reused for a different request")]
+    IdempotencyKeyReused,
+    #[error("idempotency key in use")]
+    IdempotencyKeyInUse,
     #[error("method not allowed")]
     MethodNotAllowed { allow: &'static str },
     #[error("resource already exists: {message}")]
@@ -51,6 +58,10 @@ impl ApiError {
             Self::InvalidKey => "AUTH_INVALID_KEY",
             Self::InsufficientScope(_) => "AUTH_INSUFFICIENT_SCOPE",
             Self::RouteNotFound => "NOT_FOUND",
+            Self::ResourceNotFound => "RESOURCE_NOT_FOUND",
+            Self::PreconditionFailed => "PRECONDITION_FAILED",
+            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Self::IdempotencyKeyInUse => "IDEMPOTENCY_KEY_IN_USE",
             Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Self::AlreadyExists { .. } => "RESOURCE_ALREADY_EXISTS",
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
@@ -73,6 +84,18 @@ impl ApiError {
                 format!("this API key does not have the {scope} scope; create a key with it")
             }
             Self::RouteNotFound => "no such endpoint".into(),
+            // The same words whether the id is malformed, unknown, or another
+            // workspace's: nothing tells a client that an id exists elsewhere.
+            Self::ResourceNotFound => "no contact with this id or phone in this workspace".into(),
+            Self::PreconditionFailed => {
+                "the contact has changed since the ETag in If-Match; read it again and retry".into()
+            }
+            Self::IdempotencyKeyReused => {
+                "this Idempotency-Key was already used for a different request".into()
+            }
+            Self::IdempotencyKeyInUse => {
+                "a request with this Idempotency-Key is still being processed; retry shortly".into()
+            }
             Self::MethodNotAllowed { .. } => "this endpoint does not accept that method".into(),
             Self::AlreadyExists { message, .. } => message.clone(),
             Self::PayloadTooLarge { limit } => {
@@ -126,6 +149,9 @@ impl From<StorageError> for ApiError {
                     Value::String(existing_id.to_string()),
                 )])),
             },
+            StorageError::NotFound => Self::ResourceNotFound,
+            StorageError::PreconditionFailed => Self::PreconditionFailed,
+            StorageError::Invalid(err) => Self::Validation(err),
             StorageError::Busy(cause) => Self::Unavailable(cause),
             StorageError::ReadOnly(cause) => Self::Unavailable(cause),
             other => Self::Internal(other.to_string()),
@@ -155,7 +181,10 @@ impl ResponseError for ApiError {
             Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::MissingKey | Self::InvalidKey => StatusCode::UNAUTHORIZED,
             Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
-            Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::RouteNotFound | Self::ResourceNotFound => StatusCode::NOT_FOUND,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::AlreadyExists { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -193,14 +222,9 @@ impl ResponseError for ApiError {
     }
 }
 
-/// Configures actix's JSON, query and path extractors so that their rejections speak
-/// the envelope with precise codes instead of actix's plain-text defaults.
-pub fn extractor_configs(
-    max_body_bytes: usize,
-) -> (web::JsonConfig, web::QueryConfig, web::PathConfig) {
-    let json = web::JsonConfig::default()
-        .limit(max_body_bytes)
-        .error_handler(move |err, _req| json_error(err, max_body_bytes).into());
+/// Configures actix's query and path extractors so that their rejections speak the
+/// envelope instead of actix's plain-text defaults.
+pub fn extractor_configs() -> (web::QueryConfig, web::PathConfig) {
     let query = web::QueryConfig::default().error_handler(|err, _req| {
         ApiError::Validation(FieldError::whole(
             ValidationCode::InvalidParam,
@@ -209,24 +233,6 @@ pub fn extractor_configs(
         .into()
     });
     let path =
-        web::PathConfig::default().error_handler(|_err, _req| ApiError::RouteNotFound.into());
-    (json, query, path)
-}
-
-fn json_error(err: JsonPayloadError, limit: usize) -> ApiError {
-    match err {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::PayloadTooLarge { limit }
-        }
-        JsonPayloadError::Payload(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
-        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
-        JsonPayloadError::Deserialize(cause) => ApiError::Validation(FieldError::whole(
-            ValidationCode::InvalidJson,
-            format!("the request body is not valid JSON: {cause}"),
-        )),
-        other => ApiError::Validation(FieldError::whole(
-            ValidationCode::InvalidJson,
-            format!("the request body could not be read: {other}"),
-        )),
-    }
+        web::PathConfig::default().error_handler(|_err, _req| ApiError::ResourceNotFound.into());
+    (query, path)
 }

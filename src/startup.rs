@@ -12,7 +12,7 @@ use crate::auth::KeyVerifier;
 use crate::config::Settings;
 use crate::error::extractor_configs;
 use crate::request_id::request_id;
-use crate::routes;
+use crate::routes::{self, ApiSettings};
 use crate::storage::Db;
 
 /// A bound, ready-to-run server.
@@ -64,12 +64,16 @@ fn build_server(settings: &Settings, db: Db, listener: TcpListener) -> anyhow::R
         KeyVerifier::new(db.clone(), workers.max(2)).context("cannot prepare key hashing")?,
     );
     let db = web::Data::new(db);
-    let (json_config, query_config, path_config) = extractor_configs(settings.max_body_bytes);
+    let api_settings = web::Data::new(ApiSettings {
+        phone_rules: settings.phone_rules().map_err(anyhow::Error::msg)?,
+        max_body_bytes: settings.max_body_bytes,
+    });
+    let (query_config, path_config) = extractor_configs();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(db.clone())
             .app_data(verifier.clone())
-            .app_data(json_config.clone())
+            .app_data(api_settings.clone())
             .app_data(query_config.clone())
             .app_data(path_config.clone())
             .configure(routes::configure)

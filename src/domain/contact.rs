@@ -4,7 +4,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{CustomFields, Email, FieldError, Name, Phone, Tags, Timestamp, ValidationCode};
+use super::{
+    CustomFields, Email, FieldError, Name, Phone, PhoneRules, Tags, Timestamp, ValidationCode,
+};
 
 /// The fields a create body may carry. Anything else is rejected by name, so a typo
 /// such as `emial` cannot silently drop data.
@@ -22,16 +24,27 @@ pub struct NewContact {
 
 impl NewContact {
     /// Turns a JSON request body into a contact, or says which field is wrong.
-    pub fn from_json(body: &Value) -> Result<Self, FieldError> {
-        let Value::Object(fields) = body else {
-            return Err(FieldError::whole(
-                ValidationCode::InvalidJson,
-                "the request body must be a JSON object",
-            ));
-        };
-        reject_unknown_fields(fields)?;
+    pub fn from_json(body: &Value, rules: &PhoneRules) -> Result<Self, FieldError> {
+        let fields = body_object(body)?;
+        let phone = required_phone(fields.get("phone"), rules)?;
+        Self::from_fields(fields, phone)
+    }
+
+    /// A contact for a number already known (from the URL of an upsert). A `phone`
+    /// in the body is allowed only if it is the same number.
+    pub fn from_json_for_phone(
+        body: &Value,
+        phone: Phone,
+        rules: &PhoneRules,
+    ) -> Result<Self, FieldError> {
+        let fields = body_object(body)?;
+        check_same_phone(fields.get("phone"), &phone, rules)?;
+        Self::from_fields(fields, phone)
+    }
+
+    fn from_fields(fields: &Map<String, Value>, phone: Phone) -> Result<Self, FieldError> {
         Ok(Self {
-            phone: required_phone(fields.get("phone"))?,
+            phone,
             name: optional_string(fields.get("name"), "name")?
                 .map(|raw| Name::parse(raw, "name"))
                 .transpose()?
@@ -45,6 +58,34 @@ impl NewContact {
                 "custom_fields",
             )?,
         })
+    }
+}
+
+/// The body as an object whose every key is a contact field.
+pub(super) fn body_object(body: &Value) -> Result<&Map<String, Value>, FieldError> {
+    let Value::Object(fields) = body else {
+        return Err(FieldError::whole(
+            ValidationCode::InvalidJson,
+            "the request body must be a JSON object",
+        ));
+    };
+    reject_unknown_fields(fields)?;
+    Ok(fields)
+}
+
+/// When the number is given by the URL, a `phone` in the body must agree with it.
+pub(super) fn check_same_phone(
+    value: Option<&Value>,
+    phone: &Phone,
+    rules: &PhoneRules,
+) -> Result<(), FieldError> {
+    match value {
+        None | Some(Value::Null) => Ok(()),
+        Some(_) if &required_phone(value, rules)? == phone => Ok(()),
+        Some(_) => Err(FieldError::invalid(
+            "phone",
+            "phone in the body must be the number in the URL; change a number with PATCH",
+        )),
     }
 }
 
@@ -65,14 +106,17 @@ fn reject_unknown_fields(fields: &Map<String, Value>) -> Result<(), FieldError> 
     }
 }
 
-fn required_phone(value: Option<&Value>) -> Result<Phone, FieldError> {
+pub(super) fn required_phone(
+    value: Option<&Value>,
+    rules: &PhoneRules,
+) -> Result<Phone, FieldError> {
     match value {
         None | Some(Value::Null) => Err(FieldError::new(
             ValidationCode::MissingField,
             "phone",
             "phone is required",
         )),
-        Some(Value::String(raw)) => Phone::parse(raw, "phone"),
+        Some(Value::String(raw)) => Phone::parse(raw, "phone", rules),
         Some(_) => Err(FieldError::invalid(
             "phone",
             "phone must be a string, e.g. \"+628123456789\"",
@@ -81,7 +125,7 @@ fn required_phone(value: Option<&Value>) -> Result<Phone, FieldError> {
 }
 
 /// `None` for an absent or null field; the text for a string; an error for any other type.
-fn optional_string<'a>(
+pub(super) fn optional_string<'a>(
     value: Option<&'a Value>,
     field: &str,
 ) -> Result<Option<&'a str>, FieldError> {
@@ -107,6 +151,9 @@ pub struct Contact {
     pub custom_fields: CustomFields,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Bumped on every change; the contact's ETag. Not part of the JSON.
+    #[serde(skip)]
+    pub version: i64,
 }
 
 fn serialize_phone<S: serde::Serializer>(phone: &Phone, serializer: S) -> Result<S::Ok, S::Error> {
@@ -119,21 +166,36 @@ mod tests {
 
     use super::*;
 
+    fn parse(body: Value) -> NewContact {
+        NewContact::from_json(&body, &PhoneRules::default()).unwrap()
+    }
+
+    #[test]
+    fn an_upsert_body_may_repeat_the_url_number_in_any_spelling_but_not_another() {
+        let rules = PhoneRules::default();
+        let phone = Phone::parse("628123456789", "phone", &rules).unwrap();
+        let same = json!({"phone": "+62 812-3456-789", "name": "A"});
+        assert!(NewContact::from_json_for_phone(&same, phone.clone(), &rules).is_ok());
+        assert!(NewContact::from_json_for_phone(&json!({}), phone.clone(), &rules).is_ok());
+        let other = json!({"phone": "628999999999"});
+        let err = NewContact::from_json_for_phone(&other, phone, &rules).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("phone"));
+    }
+
     fn code_and_field(body: Value) -> (ValidationCode, Option<String>) {
-        let err = NewContact::from_json(&body).unwrap_err();
+        let err = NewContact::from_json(&body, &PhoneRules::default()).unwrap_err();
         (err.code, err.field)
     }
 
     #[test]
     fn the_reference_example_parses() {
-        let contact = NewContact::from_json(&json!({
+        let contact = parse(json!({
             "phone": "628123456789",
             "name": "Hafari",
             "email": "hafari@example.com",
             "tags": ["customer"],
             "custom_fields": {"company": "PT ABC", "tier": "gold"}
-        }))
-        .unwrap();
+        }));
         assert_eq!(contact.phone.as_str(), "+628123456789");
         assert_eq!(contact.name.unwrap().as_str(), "Hafari");
         assert_eq!(contact.email.unwrap().as_str(), "hafari@example.com");
@@ -143,16 +205,15 @@ mod tests {
 
     #[test]
     fn only_phone_is_required() {
-        let contact = NewContact::from_json(&json!({"phone": "+628123456789"})).unwrap();
+        let contact = parse(json!({"phone": "+628123456789"}));
         assert!(contact.name.is_none() && contact.email.is_none() && contact.tags.is_empty());
     }
 
     #[test]
     fn null_optional_fields_are_absent_and_blank_name_is_null() {
-        let contact = NewContact::from_json(&json!({
+        let contact = parse(json!({
             "phone": "628123456789", "name": "  ", "email": null, "tags": null, "custom_fields": null
-        }))
-        .unwrap();
+        }));
         assert!(contact.name.is_none() && contact.email.is_none());
     }
 

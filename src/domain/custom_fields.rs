@@ -42,6 +42,30 @@ impl CustomFields {
         Ok(Self(object.clone()))
     }
 
+    /// These fields with `patch` applied key by key (JSON merge-patch: a null value
+    /// removes its key). The key bound applies to the result.
+    pub fn merged(&self, patch: &CustomFieldsPatch, field: &str) -> Result<Self, FieldError> {
+        let mut merged = match patch {
+            CustomFieldsPatch::Clear => return Ok(Self::default()),
+            CustomFieldsPatch::Merge(_) => self.0.clone(),
+        };
+        if let CustomFieldsPatch::Merge(changes) = patch {
+            for (key, value) in changes {
+                match value {
+                    Some(value) => merged.insert(key.clone(), value.clone()),
+                    None => merged.shift_remove(key),
+                };
+            }
+        }
+        if merged.len() > MAX_CUSTOM_FIELDS {
+            return Err(FieldError::invalid(
+                field,
+                format!("{field} can hold at most {MAX_CUSTOM_FIELDS} keys"),
+            ));
+        }
+        Ok(Self(merged))
+    }
+
     /// Wraps an object read back from storage, where only parsed fields are written.
     pub(crate) fn from_trusted(object: Map<String, Value>) -> Self {
         Self(object)
@@ -54,6 +78,49 @@ impl CustomFields {
     /// The JSON text kept in storage.
     pub fn to_json_text(&self) -> String {
         Value::Object(self.0.clone()).to_string()
+    }
+}
+
+/// A change to custom fields, as a PATCH body carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomFieldsPatch {
+    /// `"custom_fields": null`: remove every key.
+    Clear,
+    /// Set each key with a value; remove each key whose value is null.
+    Merge(Vec<(String, Option<Value>)>),
+}
+
+impl CustomFieldsPatch {
+    pub fn from_json(value: &Value, field: &str) -> Result<Self, FieldError> {
+        let object = match value {
+            Value::Null => return Ok(Self::Clear),
+            Value::Object(object) => object,
+            _ => {
+                return Err(FieldError::invalid(
+                    field,
+                    format!("{field} must be an object of string, number, boolean or null values"),
+                ))
+            }
+        };
+        if object.len() > MAX_CUSTOM_FIELDS * 2 {
+            return Err(FieldError::invalid(
+                field,
+                format!("{field} has too many keys"),
+            ));
+        }
+        let mut changes = Vec::with_capacity(object.len());
+        for (key, value) in object {
+            check_key(key, field)?;
+            let change = match value {
+                Value::Null => None,
+                value => {
+                    check_value(value, &format!("{field}.{key}"))?;
+                    Some(value.clone())
+                }
+            };
+            changes.push((key.clone(), change));
+        }
+        Ok(Self::Merge(changes))
     }
 }
 
@@ -143,6 +210,45 @@ mod tests {
             assert_eq!(err.code, ValidationCode::InvalidField, "value {value}");
             assert_eq!(err.field.as_deref(), Some(field), "value {value}");
         }
+    }
+
+    #[test]
+    fn a_merge_sets_and_removes_keys_and_keeps_the_rest() {
+        let current =
+            CustomFields::from_json(&json!({"a": 1, "b": "x", "c": true}), "custom_fields")
+                .unwrap();
+        let patch =
+            CustomFieldsPatch::from_json(&json!({"b": null, "d": 0.5, "a": 2}), "custom_fields")
+                .unwrap();
+        let merged = current.merged(&patch, "custom_fields").unwrap();
+        assert_eq!(merged.to_json_text(), r#"{"a":2,"c":true,"d":0.5}"#);
+        let cleared = current
+            .merged(
+                &CustomFieldsPatch::from_json(&Value::Null, "custom_fields").unwrap(),
+                "custom_fields",
+            )
+            .unwrap();
+        assert!(cleared.as_map().is_empty());
+    }
+
+    #[test]
+    fn a_merge_may_not_grow_past_the_key_bound() {
+        let full: Map<String, Value> = (0..MAX_CUSTOM_FIELDS)
+            .map(|i| (format!("k{i}"), json!(i)))
+            .collect();
+        let current = CustomFields::from_json(&Value::Object(full), "custom_fields").unwrap();
+        let patch = CustomFieldsPatch::from_json(&json!({"one_more": 1}), "custom_fields").unwrap();
+        assert!(current.merged(&patch, "custom_fields").is_err());
+        let swap =
+            CustomFieldsPatch::from_json(&json!({"k0": null, "new": 1}), "custom_fields").unwrap();
+        assert!(current.merged(&swap, "custom_fields").is_ok());
+    }
+
+    #[test]
+    fn patch_values_must_be_primitive_or_null() {
+        let err = CustomFieldsPatch::from_json(&json!({"a": [1]}), "custom_fields").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("custom_fields.a"));
+        assert!(CustomFieldsPatch::from_json(&json!("x"), "custom_fields").is_err());
     }
 
     #[test]

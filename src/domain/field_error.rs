@@ -12,6 +12,7 @@ pub enum ValidationCode {
     UnknownField,
     InvalidJson,
     InvalidParam,
+    InvalidHeader,
 }
 
 impl ValidationCode {
@@ -24,6 +25,7 @@ impl ValidationCode {
             Self::UnknownField => "VALIDATION_UNKNOWN_FIELD",
             Self::InvalidJson => "VALIDATION_INVALID_JSON",
             Self::InvalidParam => "VALIDATION_INVALID_PARAM",
+            Self::InvalidHeader => "VALIDATION_INVALID_HEADER",
         }
     }
 }

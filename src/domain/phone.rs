@@ -10,6 +10,43 @@ use super::{FieldError, ValidationCode};
 static E164: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\+?[1-9][0-9]{7,14}$").expect("E.164 pattern compiles"));
 
+/// How numbers without a country code are read. By default kontak is strict E.164, as
+/// the reference is; with a default country code (e.g. `62`), a local number written
+/// with a trunk "0" (`0812…`) is read as that country's (`+62812…`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PhoneRules {
+    default_country_code: Option<String>,
+}
+
+impl PhoneRules {
+    /// `code` is 1–3 digits, not starting with 0, optionally written with a "+".
+    pub fn with_default_country_code(code: &str) -> Result<Self, String> {
+        let digits = code.trim().trim_start_matches('+');
+        let valid = (1..=3).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0');
+        if !valid {
+            return Err(format!(
+                "{code:?} is not a country calling code (1 to 3 digits, e.g. 62)"
+            ));
+        }
+        Ok(Self {
+            default_country_code: Some(digits.to_owned()),
+        })
+    }
+
+    /// Rewrites a trunk-prefixed local number (separators already stripped) into
+    /// international digits; anything else is returned as it was.
+    pub(crate) fn localise(&self, compact: &str) -> String {
+        match (&self.default_country_code, compact.strip_prefix('0')) {
+            (Some(code), Some(national)) if !national.starts_with('0') => {
+                format!("{code}{national}")
+            }
+            _ => compact.to_owned(),
+        }
+    }
+}
+
 /// A phone number in E.164 with its leading "+", e.g. `+628123456789`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Phone(String);
@@ -17,7 +54,7 @@ pub struct Phone(String);
 impl Phone {
     /// Accepts `628123456789`, `+628123456789` and `+62 812-3456-789` alike: spaces,
     /// dashes, dots and parentheses are separators people type, not part of the number.
-    pub fn parse(raw: &str, field: &str) -> Result<Self, FieldError> {
+    pub fn parse(raw: &str, field: &str, rules: &PhoneRules) -> Result<Self, FieldError> {
         if raw.trim().is_empty() {
             return Err(FieldError::new(
                 ValidationCode::MissingField,
@@ -26,6 +63,7 @@ impl Phone {
             ));
         }
         let compact: String = raw.chars().filter(|c| !is_separator(*c)).collect();
+        let compact = rules.localise(&compact);
         if !E164.is_match(&compact) {
             return Err(FieldError::new(
                 ValidationCode::InvalidPhone,
@@ -60,7 +98,7 @@ mod tests {
     use super::*;
 
     fn parse(raw: &str) -> Result<String, ValidationCode> {
-        Phone::parse(raw, "phone")
+        Phone::parse(raw, "phone", &PhoneRules::default())
             .map(|p| p.as_str().to_owned())
             .map_err(|e| e.code)
     }
@@ -117,6 +155,31 @@ mod tests {
     fn length_bounds_are_inclusive() {
         assert_eq!(parse("12345678"), Ok("+12345678".to_owned()));
         assert_eq!(parse("123456789012345"), Ok("+123456789012345".to_owned()));
+    }
+
+    #[test]
+    fn a_default_country_code_reads_trunk_prefixed_local_numbers() {
+        let rules = PhoneRules::with_default_country_code("62").unwrap();
+        let parse = |raw| Phone::parse(raw, "phone", &rules).map(|p| p.as_str().to_owned());
+        assert_eq!(parse("0812-3456-789").unwrap(), "+628123456789");
+        assert_eq!(parse("+628123456789").unwrap(), "+628123456789");
+        assert_eq!(parse("628123456789").unwrap(), "+628123456789");
+        // "00" is an international prefix, not a trunk prefix: still invalid.
+        assert!(parse("00628123456789").is_err());
+        assert!(parse("0").is_err());
+    }
+
+    #[test]
+    fn country_codes_are_validated() {
+        for good in ["62", "+1", "358"] {
+            assert!(
+                PhoneRules::with_default_country_code(good).is_ok(),
+                "{good}"
+            );
+        }
+        for bad in ["", "0", "062", "1234", "6a", "+"] {
+            assert!(PhoneRules::with_default_country_code(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,15 +1,19 @@
-//! `/v1/contacts`: list and create.
+//! `/v1/contacts` and `/v1/contacts/{id}`: list, create, read, patch, delete.
 
-use actix_web::http::header::LOCATION;
+use actix_web::http::header::{ETAG, LOCATION};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde_json::json;
 
+use super::body::read_json;
 use super::envelope::{Envelope, PageMeta};
-use super::{json_body, method_not_allowed};
+use super::etag::{etag, if_match};
+use super::idempotency::idempotent;
+use super::{method_not_allowed, ApiSettings};
 use crate::auth::{ContactsRead, ContactsWrite, RequireScope};
-use crate::domain::{ListQuery, NewContact, Timestamp};
+use crate::domain::{Contact, ContactPatch, ListQuery, NewContact, Timestamp};
 use crate::error::ApiError;
-use crate::storage::{contacts, Db};
+use crate::storage::{contact_list, contact_updates, contacts, Db};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -17,56 +21,124 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list))
             .route(web::post().to(create))
             .default_service(web::to(|| method_not_allowed("GET, POST"))),
+    )
+    .service(
+        web::resource("/v1/contacts/{id}")
+            .route(web::get().to(get))
+            .route(web::patch().to(patch))
+            .route(web::delete().to(delete))
+            .default_service(web::to(|| method_not_allowed("GET, PATCH, DELETE"))),
     );
 }
 
-/// The list query as it arrives: every value still text, so that a bad one can be
-/// reported by name rather than as a generic deserialisation failure.
-#[derive(Debug, Deserialize)]
-pub struct ListParams {
-    page: Option<String>,
-    per_page: Option<String>,
-    search: Option<String>,
+/// A single contact with its ETag.
+pub fn contact_response(status: StatusCode, contact: &Contact) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((ETAG, etag(contact.version)));
+    if status == StatusCode::CREATED {
+        response.insert_header((LOCATION, format!("/v1/contacts/{}", contact.id)));
+    }
+    response.json(Envelope::data(contact))
 }
 
 async fn list(
     auth: RequireScope<ContactsRead>,
-    params: web::Query<ListParams>,
+    params: web::Query<Vec<(String, String)>>,
+    settings: web::Data<ApiSettings>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = ListQuery::parse(
-        params.page.as_deref(),
-        params.per_page.as_deref(),
-        params.search.as_deref(),
-    )?;
+    let query = ListQuery::from_pairs(&params, &settings.phone_rules)?;
     let workspace = auth.identity.workspace_id;
     let (page, per_page, offset) = (query.page, query.per_page, query.offset());
     let found = db
-        .read(move |conn| contacts::list_contacts(conn, workspace, &query))
+        .read(move |conn| contact_list::list_contacts(conn, workspace, &query))
         .await?;
     let meta = PageMeta {
         page,
         per_page,
         total: found.total,
-        has_more: offset + (found.contacts.len() as u64) < found.total,
+        has_more: offset + (found.items.len() as u64) < found.total,
     };
-    Ok(HttpResponse::Ok().json(Envelope::with_meta(found.contacts, meta)))
+    Ok(HttpResponse::Ok().json(Envelope::with_meta(found.items, meta)))
 }
 
 async fn create(
     auth: RequireScope<ContactsWrite>,
     req: HttpRequest,
     payload: web::Payload,
+    settings: web::Data<ApiSettings>,
     db: web::Data<Db>,
-) -> Result<HttpResponse, actix_web::Error> {
-    let body = json_body(&req, payload).await?;
-    let new = NewContact::from_json(&body).map_err(ApiError::from)?;
+) -> Result<HttpResponse, ApiError> {
+    let (raw, body) = read_json(&req, payload, settings.max_body_bytes).await?;
+    idempotent(&req, &auth.identity, &raw, &db, || async {
+        let new = NewContact::from_json(&body, &settings.phone_rules)?;
+        let workspace = auth.identity.workspace_id;
+        let contact = db
+            .write(move |conn| contacts::insert_contact(conn, workspace, &new, Timestamp::now()))
+            .await?;
+        Ok(contact_response(StatusCode::CREATED, &contact))
+    })
+    .await
+}
+
+async fn get(
+    auth: RequireScope<ContactsRead>,
+    id: web::Path<String>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, ApiError> {
     let workspace = auth.identity.workspace_id;
     let contact = db
-        .write(move |conn| contacts::insert_contact(conn, workspace, &new, Timestamp::now()))
-        .await
-        .map_err(ApiError::from)?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/v1/contacts/{}", contact.id)))
-        .json(Envelope::data(contact)))
+        .read(move |conn| contacts::get_contact(conn, workspace, &id))
+        .await?
+        .ok_or(ApiError::ResourceNotFound)?;
+    Ok(contact_response(StatusCode::OK, &contact))
+}
+
+async fn patch(
+    auth: RequireScope<ContactsWrite>,
+    id: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+    settings: web::Data<ApiSettings>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, ApiError> {
+    let (raw, body) = read_json(&req, payload, settings.max_body_bytes).await?;
+    idempotent(&req, &auth.identity, &raw, &db, || async {
+        let patch = ContactPatch::from_json(&body, &settings.phone_rules)?;
+        let (workspace, expected) = (auth.identity.workspace_id, if_match(&req));
+        let id = id.into_inner();
+        let contact = db
+            .write(move |conn| {
+                contact_updates::update_contact(
+                    conn,
+                    workspace,
+                    &id,
+                    &patch,
+                    &expected,
+                    Timestamp::now(),
+                )
+            })
+            .await?;
+        Ok(contact_response(StatusCode::OK, &contact))
+    })
+    .await
+}
+
+async fn delete(
+    auth: RequireScope<ContactsWrite>,
+    id: web::Path<String>,
+    req: HttpRequest,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, ApiError> {
+    idempotent(&req, &auth.identity, &[], &db, || async {
+        let (workspace, expected) = (auth.identity.workspace_id, if_match(&req));
+        let id = id.into_inner();
+        let deleted = db
+            .write(move |conn| {
+                contacts::delete_contact(conn, workspace, &id, &expected, Timestamp::now())
+            })
+            .await?;
+        Ok(HttpResponse::Ok().json(Envelope::data(json!({"id": deleted, "deleted": true}))))
+    })
+    .await
 }

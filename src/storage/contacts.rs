@@ -1,30 +1,33 @@
-//! Contact rows: create and list, scoped to one workspace in every statement.
+//! Contact rows: create, read, delete. Every statement names the workspace, so an id
+//! from another workspace is indistinguishable from one that does not exist.
 
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::error::is_unique_violation;
 use super::tags::attach_tags;
 use super::{StorageError, WorkspaceId};
-use crate::domain::{fold_case, Contact, CustomFields, ListQuery, NewContact, Phone, Timestamp};
+use crate::domain::{fold_case, Contact, CustomFields, IfMatch, NewContact, Phone, Timestamp};
 
 /// Joins the case-folded name and email. A search term cannot contain this control
-/// character, so no match can span the two.
+/// character, so no match can span the two; and since the name comes first, sorting
+/// by this column sorts by case-folded name.
 const SEARCH_SEPARATOR: char = '\u{1f}';
 
-/// The columns every contact read selects, in the order [`contact_from_row`] reads them.
-const CONTACT_COLUMNS: &str =
-    "c.id, c.phone, c.name, c.email, c.custom_fields, c.created_at, c.updated_at,
+/// The columns every contact read selects from `contacts c`, in the order
+/// [`contact_from_row`] reads them.
+pub(super) const CONTACT_COLUMNS: &str = "c.id, c.phone, c.name, c.email, c.custom_fields,
+       c.created_at, c.updated_at, c.version,
        (SELECT json_group_array(t.name ORDER BY ct.position)
           FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
-         WHERE ct.contact_seq = c.seq)";
+         WHERE ct.contact_seq = c.seq),
+       c.seq";
 
-/// One page of a list, and how many contacts match in all.
-#[derive(Debug, Clone)]
-pub struct ContactPage {
-    pub contacts: Vec<Contact>,
-    pub total: u64,
+/// A contact with its row id, for writes that follow a read.
+pub(super) struct StoredContact {
+    pub seq: i64,
+    pub contact: Contact,
 }
 
 /// Inserts a contact and its tags in one transaction. A phone the workspace already has
@@ -36,6 +39,17 @@ pub fn insert_contact(
     now: Timestamp,
 ) -> Result<Contact, StorageError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let contact = insert_in(&tx, workspace, new, now)?;
+    tx.commit()?;
+    Ok(contact)
+}
+
+pub(super) fn insert_in(
+    tx: &Transaction<'_>,
+    workspace: WorkspaceId,
+    new: &NewContact,
+    now: Timestamp,
+) -> Result<Contact, StorageError> {
     let id = Uuid::now_v7();
     let name = new.name.as_ref().map(|n| n.as_str());
     let email = new.email.as_ref().map(|e| e.as_str());
@@ -55,16 +69,10 @@ pub fn insert_contact(
             search_text(name, email),
             now.to_string(),
         ]);
-    match inserted {
-        Err(err) if is_unique_violation(&err) => {
-            let existing_id = find_id_by_phone(&tx, workspace, &new.phone)?
-                .ok_or_else(|| StorageError::Internal("conflicting contact not found".into()))?;
-            return Err(StorageError::DuplicatePhone { existing_id });
-        }
-        other => other?,
-    };
-    let tags = attach_tags(&tx, workspace, tx.last_insert_rowid(), &new.tags, now)?;
-    tx.commit()?;
+    if let Err(err) = inserted {
+        return Err(phone_conflict(tx, workspace, &new.phone, err));
+    }
+    let tags = attach_tags(tx, workspace, tx.last_insert_rowid(), &new.tags, now)?;
     Ok(Contact {
         id,
         phone: new.phone.clone(),
@@ -74,60 +82,120 @@ pub fn insert_contact(
         custom_fields: new.custom_fields.clone(),
         created_at: now,
         updated_at: now,
+        version: 1,
     })
 }
 
-/// The id of the workspace's contact with this phone, if there is one.
-pub fn find_id_by_phone(
+/// Turns a unique violation on the phone into `DuplicatePhone` naming the holder.
+pub(super) fn phone_conflict(
     conn: &Connection,
     workspace: WorkspaceId,
     phone: &Phone,
-) -> Result<Option<Uuid>, StorageError> {
-    let id: Option<String> = conn
-        .prepare_cached("SELECT id FROM contacts WHERE workspace_id = ?1 AND phone = ?2")?
-        .query_row(params![workspace.0, phone.as_str()], |row| row.get(0))
-        .optional()?;
-    id.map(|id| parse_uuid(&id)).transpose()
+    err: rusqlite::Error,
+) -> StorageError {
+    if !is_unique_violation(&err) {
+        return err.into();
+    }
+    match find_by_phone(conn, workspace, phone) {
+        Ok(Some(holder)) => StorageError::DuplicatePhone {
+            existing_id: holder.contact.id,
+        },
+        Ok(None) => StorageError::Internal("conflicting contact not found".into()),
+        Err(other) => other,
+    }
 }
 
-/// A page of the workspace's contacts, newest first, and the total that match. Both
-/// are read in one transaction so the total agrees with the page.
-pub fn list_contacts(
+/// The workspace's contact with this id. A malformed id finds nothing, like any other
+/// unknown id.
+pub fn get_contact(
     conn: &Connection,
     workspace: WorkspaceId,
-    query: &ListQuery,
-) -> Result<ContactPage, StorageError> {
-    let folded = query.search.as_ref().map(|s| s.folded());
-    let digits = query.search.as_ref().and_then(|s| s.phone_digits());
-    // instr() matches literally, so '%' and '_' in a term are plain characters.
-    let filter = "c.workspace_id = ?1
-          AND (?2 IS NULL OR instr(c.search_text, ?2) > 0 OR instr(c.phone, ?3) > 0)";
-
-    let tx = conn.unchecked_transaction()?;
-    let total: i64 = tx
-        .prepare_cached(&format!("SELECT count(*) FROM contacts c WHERE {filter}"))?
-        .query_row(params![workspace.0, folded, digits], |row| row.get(0))?;
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE {filter}
-          ORDER BY c.created_at DESC, c.seq DESC
-          LIMIT ?4 OFFSET ?5"
-    ))?;
-    let offset = i64::try_from(query.offset()).unwrap_or(i64::MAX);
-    let contacts = stmt
-        .query_and_then(
-            params![workspace.0, folded, digits, query.per_page, offset],
-            contact_from_row,
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
-    drop(stmt);
-    tx.finish()?;
-    Ok(ContactPage {
-        contacts,
-        total: total as u64,
-    })
+    id: &str,
+) -> Result<Option<Contact>, StorageError> {
+    Ok(find_by_id(conn, workspace, id)?.map(|stored| stored.contact))
 }
 
-fn search_text(name: Option<&str>, email: Option<&str>) -> String {
+pub fn get_contact_by_phone(
+    conn: &Connection,
+    workspace: WorkspaceId,
+    phone: &Phone,
+) -> Result<Option<Contact>, StorageError> {
+    Ok(find_by_phone(conn, workspace, phone)?.map(|stored| stored.contact))
+}
+
+pub(super) fn find_by_id(
+    conn: &Connection,
+    workspace: WorkspaceId,
+    id: &str,
+) -> Result<Option<StoredContact>, StorageError> {
+    let Ok(id) = Uuid::parse_str(id) else {
+        return Ok(None);
+    };
+    find_one(
+        conn,
+        "c.workspace_id = ?1 AND c.id = ?2",
+        workspace,
+        &id.to_string(),
+    )
+}
+
+pub(super) fn find_by_phone(
+    conn: &Connection,
+    workspace: WorkspaceId,
+    phone: &Phone,
+) -> Result<Option<StoredContact>, StorageError> {
+    find_one(
+        conn,
+        "c.workspace_id = ?1 AND c.phone = ?2",
+        workspace,
+        phone.as_str(),
+    )
+}
+
+pub(super) fn find_by_seq(conn: &Connection, seq: i64) -> Result<StoredContact, StorageError> {
+    conn.prepare_cached(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.seq = ?1"
+    ))?
+    .query_row(params![seq], |row| Ok(stored_from_row(row)))?
+}
+
+fn find_one(
+    conn: &Connection,
+    condition: &str,
+    workspace: WorkspaceId,
+    key: &str,
+) -> Result<Option<StoredContact>, StorageError> {
+    conn.prepare_cached(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE {condition}"
+    ))?
+    .query_row(params![workspace.0, key], |row| Ok(stored_from_row(row)))
+    .optional()?
+    .transpose()
+}
+
+/// Deletes the contact and leaves a tombstone for sync feeds. Returns the deleted id.
+pub fn delete_contact(
+    conn: &mut Connection,
+    workspace: WorkspaceId,
+    id: &str,
+    if_match: &IfMatch,
+    now: Timestamp,
+) -> Result<Uuid, StorageError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let stored = find_by_id(&tx, workspace, id)?.ok_or(StorageError::NotFound)?;
+    if !if_match.allows(stored.contact.version) {
+        return Err(StorageError::PreconditionFailed);
+    }
+    tx.execute("DELETE FROM contacts WHERE seq = ?1", params![stored.seq])?;
+    tx.execute(
+        "INSERT INTO deleted_contacts (id, workspace_id, deleted_at) VALUES (?1, ?2, ?3)",
+        params![stored.contact.id.to_string(), workspace.0, now.to_string()],
+    )?;
+    tx.commit()?;
+    Ok(stored.contact.id)
+}
+
+pub(super) fn search_text(name: Option<&str>, email: Option<&str>) -> String {
     format!(
         "{}{SEARCH_SEPARATOR}{}",
         fold_case(name.unwrap_or_default()),
@@ -135,9 +203,9 @@ fn search_text(name: Option<&str>, email: Option<&str>) -> String {
     )
 }
 
-fn contact_from_row(row: &Row<'_>) -> Result<Contact, StorageError> {
+pub(super) fn contact_from_row(row: &Row<'_>) -> Result<Contact, StorageError> {
     let custom_fields: String = row.get(4)?;
-    let tags: Option<String> = row.get(7)?;
+    let tags: Option<String> = row.get(8)?;
     Ok(Contact {
         id: parse_uuid(&row.get::<_, String>(0)?)?,
         phone: Phone::from_trusted(row.get(1)?),
@@ -146,21 +214,29 @@ fn contact_from_row(row: &Row<'_>) -> Result<Contact, StorageError> {
         custom_fields: CustomFields::from_trusted(parse_json::<Map<String, Value>>(
             &custom_fields,
         )?),
+        created_at: parse_timestamp(&row.get::<_, String>(5)?)?,
+        updated_at: parse_timestamp(&row.get::<_, String>(6)?)?,
+        version: row.get(7)?,
         tags: tags
             .map(|t| parse_json(&t))
             .transpose()?
             .unwrap_or_default(),
-        created_at: parse_timestamp(&row.get::<_, String>(5)?)?,
-        updated_at: parse_timestamp(&row.get::<_, String>(6)?)?,
     })
 }
 
-fn parse_uuid(text: &str) -> Result<Uuid, StorageError> {
+fn stored_from_row(row: &Row<'_>) -> Result<StoredContact, StorageError> {
+    Ok(StoredContact {
+        contact: contact_from_row(row)?,
+        seq: row.get(9)?,
+    })
+}
+
+pub(super) fn parse_uuid(text: &str) -> Result<Uuid, StorageError> {
     Uuid::parse_str(text)
         .map_err(|err| StorageError::Internal(format!("stored id {text:?}: {err}")))
 }
 
-fn parse_timestamp(text: &str) -> Result<Timestamp, StorageError> {
+pub(super) fn parse_timestamp(text: &str) -> Result<Timestamp, StorageError> {
     Timestamp::parse(text).ok_or_else(|| StorageError::Internal(format!("stored time {text:?}")))
 }
 

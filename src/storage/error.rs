@@ -3,11 +3,23 @@
 use rusqlite::ErrorCode;
 use uuid::Uuid;
 
+use crate::domain::FieldError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// The workspace already has a contact with this phone number.
     #[error("a contact with this phone number already exists ({existing_id})")]
     DuplicatePhone { existing_id: Uuid },
+    /// No such row in this workspace.
+    #[error("not found")]
+    NotFound,
+    /// The row's version is not the one the client's If-Match named.
+    #[error("precondition failed")]
+    PreconditionFailed,
+    /// A change that is only invalid in the light of what is stored (a merge that
+    /// grows custom fields past their bound).
+    #[error("{0}")]
+    Invalid(FieldError),
     /// The database stayed locked longer than `busy_timeout`, or no pooled connection
     /// was free in time. The request may be retried.
     #[error("database busy: {0}")]

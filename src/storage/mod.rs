@@ -3,11 +3,14 @@
 //! [`Db::read`] and [`Db::write`], which run them on actix's blocking thread pool.
 
 mod connection;
+pub mod contact_list;
+pub mod contact_updates;
 pub mod contacts;
 mod error;
+pub mod idempotency;
 pub mod keys;
 pub mod schema;
-mod tags;
+pub mod tags;
 pub mod workspaces;
 
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! Workspace-level tags and their links to contacts.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection, Transaction};
 
 use super::{StorageError, WorkspaceId};
 use crate::domain::{Tags, Timestamp};
@@ -36,4 +36,32 @@ pub(super) fn attach_tags(
         names.push(name);
     }
     Ok(names)
+}
+
+/// A workspace tag as `GET /v1/tags` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TagSummary {
+    pub name: String,
+    pub contact_count: i64,
+    pub created_at: String,
+}
+
+/// Every tag of the workspace with how many contacts carry it, by case-folded name.
+pub fn list_tags(
+    conn: &Connection,
+    workspace: WorkspaceId,
+) -> Result<Vec<TagSummary>, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.name, (SELECT count(*) FROM contact_tags ct WHERE ct.tag_id = t.id), t.created_at
+           FROM tags t WHERE t.workspace_id = ?1
+          ORDER BY t.name_key",
+    )?;
+    let rows = stmt.query_map(params![workspace.0], |row| {
+        Ok(TagSummary {
+            name: row.get(0)?,
+            contact_count: row.get(1)?,
+            created_at: row.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -1,0 +1,28 @@
+//! `GET /v1/tags`: the workspace's tags with how many contacts carry each.
+
+use actix_web::{web, HttpResponse};
+
+use super::envelope::Envelope;
+use super::method_not_allowed;
+use crate::auth::{ContactsRead, RequireScope};
+use crate::error::ApiError;
+use crate::storage::{tags, Db};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/tags")
+            .route(web::get().to(list))
+            .default_service(web::to(|| method_not_allowed("GET"))),
+    );
+}
+
+async fn list(
+    auth: RequireScope<ContactsRead>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, ApiError> {
+    let workspace = auth.identity.workspace_id;
+    let tags = db
+        .read(move |conn| tags::list_tags(conn, workspace))
+        .await?;
+    Ok(HttpResponse::Ok().json(Envelope::data(tags)))
+}

@@ -1,0 +1,198 @@
+//! Listing contacts: filters, sort orders, pagination, and the deleted-contact feed.
+//!
+//! The SQL is assembled from fixed fragments only; every value the client sent is a
+//! bound parameter.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params_from_iter, Connection};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::contacts::{contact_from_row, parse_timestamp, parse_uuid, CONTACT_COLUMNS};
+use super::{StorageError, WorkspaceId};
+use crate::domain::{Contact, ListFilter, ListQuery, SortOrder, Timestamp};
+
+/// One entry of a list: a contact, or (in a feed with `include_deleted=true`) the
+/// tombstone of one.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum ListItem {
+    Contact(Contact),
+    Deleted {
+        id: Uuid,
+        deleted: bool,
+        updated_at: Timestamp,
+    },
+}
+
+/// One page of a list, and how many entries match in all.
+#[derive(Debug, Clone)]
+pub struct ContactPage {
+    pub items: Vec<ListItem>,
+    pub total: u64,
+}
+
+/// A page of the workspace's contacts and the total that match, read in one
+/// transaction so that the two agree.
+pub fn list_contacts(
+    conn: &Connection,
+    workspace: WorkspaceId,
+    query: &ListQuery,
+) -> Result<ContactPage, StorageError> {
+    let tx = conn.unchecked_transaction()?;
+    let page = if query.filter.include_deleted {
+        list_with_tombstones(&tx, workspace, query)?
+    } else {
+        list_live(&tx, workspace, query)?
+    };
+    tx.finish()?;
+    Ok(page)
+}
+
+fn list_live(
+    conn: &Connection,
+    workspace: WorkspaceId,
+    query: &ListQuery,
+) -> Result<ContactPage, StorageError> {
+    let (condition, mut values) = live_condition(workspace, &query.filter);
+    let total: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM contacts c WHERE {condition}"
+        ))?
+        .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
+    values.extend(limit_offset(query));
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE {condition}
+          ORDER BY {} LIMIT ? OFFSET ?",
+        live_order(query.sort)
+    ))?;
+    let items = stmt
+        .query_and_then(params_from_iter(values.iter()), |row| {
+            contact_from_row(row).map(ListItem::Contact)
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ContactPage {
+        items,
+        total: total as u64,
+    })
+}
+
+/// Live contacts and tombstones of contacts deleted since `updated_since`, in one
+/// order. Tombstones carry no name or tags, so they are listed whatever the search or
+/// tag filter: a client mirroring a filtered view drops the id if it has it.
+fn list_with_tombstones(
+    conn: &Connection,
+    workspace: WorkspaceId,
+    query: &ListQuery,
+) -> Result<ContactPage, StorageError> {
+    let (live, mut values) = live_condition(workspace, &query.filter);
+    let since = query.filter.updated_since.map(|t| t.to_string());
+    values.push(SqlValue::Integer(workspace.0));
+    values.push(since.map_or(SqlValue::Null, SqlValue::Text));
+    let union = format!(
+        "SELECT c.seq AS seq, c.id AS id, c.created_at AS created_at, c.updated_at AS updated_at,
+                c.search_text AS sort_name, c.name IS NULL AS no_name
+           FROM contacts c WHERE {live}
+         UNION ALL
+         SELECT NULL, d.id, d.deleted_at, d.deleted_at, NULL, 1
+           FROM deleted_contacts d WHERE d.workspace_id = ? AND d.deleted_at >= ?"
+    );
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM ({union})"))?
+        .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
+    values.extend(limit_offset(query));
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT e.seq, e.id, e.updated_at FROM ({union}) e ORDER BY {} LIMIT ? OFFSET ?",
+        entry_order(query.sort)
+    ))?;
+    let entries = stmt
+        .query_map(params_from_iter(values.iter()), |row| {
+            Ok((
+                row.get::<_, Option<i64>>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut items = Vec::with_capacity(entries.len());
+    for (seq, id, updated_at) in entries {
+        items.push(match seq {
+            Some(seq) => ListItem::Contact(super::contacts::find_by_seq(conn, seq)?.contact),
+            None => ListItem::Deleted {
+                id: parse_uuid(&id)?,
+                deleted: true,
+                updated_at: parse_timestamp(&updated_at)?,
+            },
+        });
+    }
+    Ok(ContactPage {
+        items,
+        total: total as u64,
+    })
+}
+
+/// The WHERE clause over `contacts c` for this filter, and its bound values in order.
+fn live_condition(workspace: WorkspaceId, filter: &ListFilter) -> (String, Vec<SqlValue>) {
+    let mut condition = String::from("c.workspace_id = ?");
+    let mut values = vec![SqlValue::Integer(workspace.0)];
+    if let Some(search) = &filter.search {
+        // instr() matches literally, so '%' and '_' in a term are plain characters.
+        condition.push_str(" AND (instr(c.search_text, ?) > 0 OR instr(c.phone, ?) > 0)");
+        values.push(SqlValue::Text(search.folded().to_owned()));
+        values.push(
+            search
+                .phone_digits()
+                .map_or(SqlValue::Null, |d| SqlValue::Text(d.to_owned())),
+        );
+    }
+    if let Some(since) = filter.updated_since {
+        condition.push_str(" AND c.updated_at >= ?");
+        values.push(SqlValue::Text(since.to_string()));
+    }
+    if let Some(since) = filter.created_since {
+        condition.push_str(" AND c.created_at >= ?");
+        values.push(SqlValue::Text(since.to_string()));
+    }
+    for key in &filter.tag_keys {
+        condition.push_str(
+            " AND EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+                          WHERE ct.contact_seq = c.seq AND t.workspace_id = ? AND t.name_key = ?)",
+        );
+        values.push(SqlValue::Integer(workspace.0));
+        values.push(SqlValue::Text(key.clone()));
+    }
+    (condition, values)
+}
+
+fn limit_offset(query: &ListQuery) -> [SqlValue; 2] {
+    [
+        SqlValue::Integer(i64::from(query.per_page)),
+        SqlValue::Integer(i64::try_from(query.offset()).unwrap_or(i64::MAX)),
+    ]
+}
+
+/// ORDER BY for live contacts; `seq` (insertion order) breaks ties. Contacts without
+/// a name sort after those with one, in either direction.
+fn live_order(sort: SortOrder) -> &'static str {
+    match sort {
+        SortOrder::NewestFirst => "c.created_at DESC, c.seq DESC",
+        SortOrder::OldestFirst => "c.created_at ASC, c.seq ASC",
+        SortOrder::RecentlyUpdatedFirst => "c.updated_at DESC, c.seq DESC",
+        SortOrder::LeastRecentlyUpdatedFirst => "c.updated_at ASC, c.seq ASC",
+        SortOrder::NameAscending => "c.name IS NULL, c.search_text ASC, c.seq ASC",
+        SortOrder::NameDescending => "c.name IS NULL, c.search_text DESC, c.seq DESC",
+    }
+}
+
+/// ORDER BY for the union of contacts and tombstones. A tombstone's time is its
+/// deletion; ids (UUID v7, time-ordered) break ties.
+fn entry_order(sort: SortOrder) -> &'static str {
+    match sort {
+        SortOrder::NewestFirst => "e.created_at DESC, e.id DESC",
+        SortOrder::OldestFirst => "e.created_at ASC, e.id ASC",
+        SortOrder::RecentlyUpdatedFirst => "e.updated_at DESC, e.id DESC",
+        SortOrder::LeastRecentlyUpdatedFirst => "e.updated_at ASC, e.id ASC",
+        SortOrder::NameAscending => "e.no_name, e.sort_name ASC, e.id ASC",
+        SortOrder::NameDescending => "e.no_name, e.sort_name DESC, e.id DESC",
+    }
+}

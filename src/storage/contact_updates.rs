@@ -1,0 +1,100 @@
+//! Changing contacts: merge-patch by id, and upsert by phone.
+
+use rusqlite::{params, Connection, Transaction, TransactionBehavior};
+
+use super::contacts::{
+    find_by_id, find_by_phone, find_by_seq, insert_in, phone_conflict, search_text, StoredContact,
+};
+use super::tags::attach_tags;
+use super::{StorageError, WorkspaceId};
+use crate::domain::{Contact, ContactPatch, IfMatch, NewContact, Phone, Timestamp};
+
+/// Applies `patch` to the workspace's contact `id`. Nothing is written when the patch
+/// changes nothing, so `updated_at` and the ETag move only on a real change.
+pub fn update_contact(
+    conn: &mut Connection,
+    workspace: WorkspaceId,
+    id: &str,
+    patch: &ContactPatch,
+    if_match: &IfMatch,
+    now: Timestamp,
+) -> Result<Contact, StorageError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let stored = find_by_id(&tx, workspace, id)?.ok_or(StorageError::NotFound)?;
+    let contact = patch_in(&tx, workspace, stored, patch, if_match, now)?;
+    tx.commit()?;
+    Ok(contact)
+}
+
+/// What an upsert did.
+pub enum Upserted {
+    Created(Contact),
+    Updated(Contact),
+}
+
+/// Creates the contact with this phone, or patches the one that has it, in one write
+/// transaction: two concurrent upserts of a number cannot both create it.
+pub fn upsert_by_phone(
+    conn: &mut Connection,
+    workspace: WorkspaceId,
+    phone: &Phone,
+    (new, patch): (&NewContact, &ContactPatch),
+    if_match: &IfMatch,
+    now: Timestamp,
+) -> Result<Upserted, StorageError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let outcome = match find_by_phone(&tx, workspace, phone)? {
+        Some(stored) => Upserted::Updated(patch_in(&tx, workspace, stored, patch, if_match, now)?),
+        // If-Match promises an existing resource; there is none.
+        None if *if_match != IfMatch::Anything => return Err(StorageError::PreconditionFailed),
+        None => Upserted::Created(insert_in(&tx, workspace, new, now)?),
+    };
+    tx.commit()?;
+    Ok(outcome)
+}
+
+fn patch_in(
+    tx: &Transaction<'_>,
+    workspace: WorkspaceId,
+    stored: StoredContact,
+    patch: &ContactPatch,
+    if_match: &IfMatch,
+    now: Timestamp,
+) -> Result<Contact, StorageError> {
+    if !if_match.allows(stored.contact.version) {
+        return Err(StorageError::PreconditionFailed);
+    }
+    let fields = patch
+        .apply(&stored.contact)
+        .map_err(StorageError::Invalid)?;
+    if !fields.changes(&stored.contact) {
+        return Ok(stored.contact);
+    }
+    let updated = tx
+        .prepare_cached(
+            "UPDATE contacts
+                SET phone = ?2, name = ?3, email = ?4, custom_fields = ?5, search_text = ?6,
+                    updated_at = ?7, version = version + 1
+              WHERE seq = ?1",
+        )?
+        .execute(params![
+            stored.seq,
+            fields.phone.as_str(),
+            fields.name,
+            fields.email,
+            fields.custom_fields.to_json_text(),
+            search_text(fields.name.as_deref(), fields.email.as_deref()),
+            now.to_string(),
+        ]);
+    if let Err(err) = updated {
+        return Err(phone_conflict(tx, workspace, &fields.phone, err));
+    }
+    if let Some(tags) = &fields.tags {
+        tx.execute(
+            "DELETE FROM contact_tags WHERE contact_seq = ?1",
+            params![stored.seq],
+        )?;
+        attach_tags(tx, workspace, stored.seq, tags, now)?;
+    }
+    Ok(find_by_seq(tx, stored.seq)?.contact)
+}
