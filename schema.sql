@@ -2,8 +2,10 @@
 -- idempotent. The version below is what this file describes; the binary refuses a
 -- database whose user_version is newer than the one it knows.
 --
--- Times are TEXT in RFC 3339 UTC with whole seconds ("2026-01-15T10:30:00Z"), so they
--- sort as text in time order.
+-- Times are TEXT in RFC 3339 UTC, so they sort as text in time order. Contact times
+-- (contacts, deleted_contacts) keep milliseconds ("2026-01-15T10:30:00.123Z") so that
+-- changes within one second sort as they happened; the API shows whole seconds. Other
+-- times are whole seconds ("2026-01-15T10:30:00Z").
 
 CREATE TABLE IF NOT EXISTS workspaces (
     id         INTEGER PRIMARY KEY,

@@ -30,18 +30,6 @@ impl NewContact {
         Self::from_fields(fields, phone)
     }
 
-    /// A contact for a number already known (from the URL of an upsert). A `phone`
-    /// in the body is allowed only if it is the same number.
-    pub fn from_json_for_phone(
-        body: &Value,
-        phone: Phone,
-        rules: &PhoneRules,
-    ) -> Result<Self, FieldError> {
-        let fields = body_object(body)?;
-        check_same_phone(fields.get("phone"), &phone, rules)?;
-        Self::from_fields(fields, phone)
-    }
-
     fn from_fields(fields: &Map<String, Value>, phone: Phone) -> Result<Self, FieldError> {
         Ok(Self {
             phone,
@@ -168,18 +156,6 @@ mod tests {
 
     fn parse(body: Value) -> NewContact {
         NewContact::from_json(&body, &PhoneRules::default()).unwrap()
-    }
-
-    #[test]
-    fn an_upsert_body_may_repeat_the_url_number_in_any_spelling_but_not_another() {
-        let rules = PhoneRules::default();
-        let phone = Phone::parse("628123456789", "phone", &rules).unwrap();
-        let same = json!({"phone": "+62 812-3456-789", "name": "A"});
-        assert!(NewContact::from_json_for_phone(&same, phone.clone(), &rules).is_ok());
-        assert!(NewContact::from_json_for_phone(&json!({}), phone.clone(), &rules).is_ok());
-        let other = json!({"phone": "628999999999"});
-        let err = NewContact::from_json_for_phone(&other, phone, &rules).unwrap_err();
-        assert_eq!(err.field.as_deref(), Some("phone"));
     }
 
     fn code_and_field(body: Value) -> (ValidationCode, Option<String>) {

@@ -4,7 +4,8 @@ use serde_json::{Map, Value};
 
 use super::contact::{body_object, check_same_phone, optional_string, required_phone};
 use super::{
-    Contact, CustomFields, CustomFieldsPatch, Email, FieldError, Name, Phone, PhoneRules, Tag, Tags,
+    Contact, CustomFields, CustomFieldsPatch, Email, FieldError, Name, NewContact, Phone,
+    PhoneRules, Tag, Tags,
 };
 
 /// A validated PATCH body. `None` means "leave as is".
@@ -76,6 +77,22 @@ impl ContactPatch {
                 .get("custom_fields")
                 .map(|value| CustomFieldsPatch::from_json(value, "custom_fields"))
                 .transpose()?,
+        })
+    }
+
+    /// The contact an upsert creates when the number is new: this patch applied to an
+    /// empty contact, so a null means "absent" exactly as it would on an update.
+    pub fn into_new_contact(self, phone: Phone) -> Result<NewContact, FieldError> {
+        let custom_fields = match &self.custom_fields {
+            None => CustomFields::default(),
+            Some(patch) => CustomFields::default().merged(patch, "custom_fields")?,
+        };
+        Ok(NewContact {
+            phone,
+            name: self.name.flatten(),
+            email: self.email.flatten(),
+            tags: self.tags.unwrap_or_default(),
+            custom_fields,
         })
     }
 
@@ -206,6 +223,31 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn an_upsert_creates_the_patch_applied_to_an_empty_contact() {
+        let rules = PhoneRules::default();
+        let phone = Phone::parse("628123456789", "phone", &rules).unwrap();
+        let body = json!({"name": "A", "email": null, "custom_fields": {"x": 1, "gone": null}});
+        let new = ContactPatch::from_json_for_phone(&body, &phone, &rules)
+            .unwrap()
+            .into_new_contact(phone)
+            .unwrap();
+        assert_eq!(new.name.unwrap().as_str(), "A");
+        assert!(new.email.is_none() && new.tags.is_empty());
+        assert_eq!(new.custom_fields.to_json_text(), r#"{"x":1}"#);
+    }
+
+    #[test]
+    fn an_upsert_body_may_repeat_the_url_number_in_any_spelling_but_not_another() {
+        let rules = PhoneRules::default();
+        let phone = Phone::parse("628123456789", "phone", &rules).unwrap();
+        let same = json!({"phone": "+62 812-3456-789", "name": "A"});
+        assert!(ContactPatch::from_json_for_phone(&same, &phone, &rules).is_ok());
+        let other = json!({"phone": "628999999999"});
+        let err = ContactPatch::from_json_for_phone(&other, &phone, &rules).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("phone"));
     }
 
     #[test]

@@ -6,10 +6,16 @@ use serde::{Serialize, Serializer};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// A UTC instant truncated to the second. Its text form sorts in time order, which is
-/// why storage keeps it as TEXT.
+/// A UTC instant, kept to the millisecond. The API shows whole seconds (`Display`,
+/// `Serialize`); storage keeps the milliseconds ([`Timestamp::to_storage`]) so that
+/// changes within one second still sort in the order they happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(OffsetDateTime);
+
+/// Fixed-width, so that stored times sort as text in time order.
+const STORAGE_FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+);
 
 impl Timestamp {
     pub fn now() -> Self {
@@ -18,7 +24,18 @@ impl Timestamp {
 
     pub fn from_datetime(at: OffsetDateTime) -> Self {
         let utc = at.to_offset(time::UtcOffset::UTC);
-        Self(utc.replace_nanosecond(0).expect("0 ns is always valid"))
+        let millis = utc.nanosecond() / 1_000_000 * 1_000_000;
+        Self(
+            utc.replace_nanosecond(millis)
+                .expect("whole milliseconds are valid"),
+        )
+    }
+
+    /// The text storage keeps: RFC 3339 UTC with exactly three fraction digits.
+    pub fn to_storage(self) -> String {
+        self.0
+            .format(STORAGE_FORMAT)
+            .expect("a UTC instant always formats")
     }
 
     /// Parses any RFC 3339 instant (any offset, any fraction) and normalises it.
@@ -33,9 +50,11 @@ impl Timestamp {
     }
 }
 
+/// Whole seconds: what the API shows.
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = self.0.format(&Rfc3339).map_err(|_| fmt::Error)?;
+        let seconds = self.0.replace_nanosecond(0).map_err(|_| fmt::Error)?;
+        let text = seconds.format(&Rfc3339).map_err(|_| fmt::Error)?;
         f.write_str(&text)
     }
 }
@@ -57,14 +76,23 @@ mod tests {
     }
 
     #[test]
-    fn text_round_trips() {
+    fn whole_second_text_round_trips() {
         let at = Timestamp::parse("2026-01-15T10:30:00Z").unwrap();
         assert_eq!(Timestamp::parse(&at.to_string()), Some(at));
     }
 
     #[test]
-    fn now_has_no_fraction() {
-        assert_eq!(Timestamp::now().as_datetime().nanosecond(), 0);
+    fn the_api_shows_whole_seconds_and_storage_keeps_milliseconds() {
+        let at = Timestamp::parse("2026-04-27T11:20:00.987654Z").unwrap();
+        assert_eq!(at.to_string(), "2026-04-27T11:20:00Z");
+        assert_eq!(at.to_storage(), "2026-04-27T11:20:00.987Z");
+        assert_eq!(Timestamp::parse(&at.to_storage()), Some(at));
+        let whole = Timestamp::parse("2026-04-27T11:20:00Z").unwrap();
+        assert_eq!(whole.to_storage(), "2026-04-27T11:20:00.000Z");
+        assert!(
+            whole.to_storage() < at.to_storage(),
+            "stored text sorts in time order"
+        );
     }
 
     #[test]

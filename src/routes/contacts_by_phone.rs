@@ -9,7 +9,7 @@ use super::etag::if_match;
 use super::idempotency::idempotent;
 use super::{method_not_allowed, ApiSettings};
 use crate::auth::{ContactsRead, ContactsWrite, RequireScope};
-use crate::domain::{ContactPatch, NewContact, Phone, Timestamp};
+use crate::domain::{ContactPatch, Phone, Timestamp};
 use crate::error::ApiError;
 use crate::storage::contact_updates::{upsert_by_phone, Upserted};
 use crate::storage::{contacts, Db};
@@ -58,8 +58,8 @@ async fn upsert(
     idempotent(&req, &auth.identity, &raw, &db, || async {
         let phone = path_phone(&phone, &settings)?;
         let rules = &settings.phone_rules;
-        let new = NewContact::from_json_for_phone(&body, phone.clone(), rules)?;
         let patch = ContactPatch::from_json_for_phone(&body, &phone, rules)?;
+        let new = patch.clone().into_new_contact(phone.clone())?;
         let (workspace, expected) = (auth.identity.workspace_id, if_match(&req));
         let outcome = db
             .write(move |conn| {

@@ -86,7 +86,7 @@ fn list_with_tombstones(
     query: &ListQuery,
 ) -> Result<ContactPage, StorageError> {
     let (live, mut values) = live_condition(workspace, &query.filter);
-    let since = query.filter.updated_since.map(|t| t.to_string());
+    let since = query.filter.updated_since.map(Timestamp::to_storage);
     values.push(SqlValue::Integer(workspace.0));
     values.push(since.map_or(SqlValue::Null, SqlValue::Text));
     let union = format!(
@@ -147,11 +147,11 @@ fn live_condition(workspace: WorkspaceId, filter: &ListFilter) -> (String, Vec<S
     }
     if let Some(since) = filter.updated_since {
         condition.push_str(" AND c.updated_at >= ?");
-        values.push(SqlValue::Text(since.to_string()));
+        values.push(SqlValue::Text(since.to_storage()));
     }
     if let Some(since) = filter.created_since {
         condition.push_str(" AND c.created_at >= ?");
-        values.push(SqlValue::Text(since.to_string()));
+        values.push(SqlValue::Text(since.to_storage()));
     }
     for key in &filter.tag_keys {
         condition.push_str(

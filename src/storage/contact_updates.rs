@@ -84,7 +84,7 @@ fn patch_in(
             fields.email,
             fields.custom_fields.to_json_text(),
             search_text(fields.name.as_deref(), fields.email.as_deref()),
-            now.to_string(),
+            now.to_storage(),
         ]);
     if let Err(err) = updated {
         return Err(phone_conflict(tx, workspace, &fields.phone, err));

@@ -67,7 +67,7 @@ pub(super) fn insert_in(
             email,
             new.custom_fields.to_json_text(),
             search_text(name, email),
-            now.to_string(),
+            now.to_storage(),
         ]);
     if let Err(err) = inserted {
         return Err(phone_conflict(tx, workspace, &new.phone, err));
@@ -189,7 +189,7 @@ pub fn delete_contact(
     tx.execute("DELETE FROM contacts WHERE seq = ?1", params![stored.seq])?;
     tx.execute(
         "INSERT INTO deleted_contacts (id, workspace_id, deleted_at) VALUES (?1, ?2, ?3)",
-        params![stored.contact.id.to_string(), workspace.0, now.to_string()],
+        params![stored.contact.id.to_string(), workspace.0, now.to_storage()],
     )?;
     tx.commit()?;
     Ok(stored.contact.id)

@@ -119,6 +119,51 @@ impl TestApp {
     pub async fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.client.request(method, self.url(path))
     }
+
+    /// A request with this app's key, and a JSON body if given.
+    pub fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> reqwest::RequestBuilder {
+        self.call_as(&self.key, method, path, body)
+    }
+
+    pub fn call_as(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> reqwest::RequestBuilder {
+        let request = self.client.request(method, self.url(path)).bearer_auth(key);
+        match body {
+            Some(body) => request.json(body),
+            None => request,
+        }
+    }
+
+    pub async fn get_contact(&self, id: &str) -> Response {
+        self.call(Method::GET, &format!("/v1/contacts/{id}"), None)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch_contact(&self, id: &str, body: &Value) -> Response {
+        self.call(Method::PATCH, &format!("/v1/contacts/{id}"), Some(body))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete_contact(&self, id: &str) -> Response {
+        self.call(Method::DELETE, &format!("/v1/contacts/{id}"), None)
+            .send()
+            .await
+            .unwrap()
+    }
 }
 
 pub fn phones(list: &Value) -> Vec<String> {
