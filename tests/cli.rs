@@ -344,3 +344,94 @@ fn http_status(port: u16, path: &str, key: Option<&str>) -> u16 {
     stream.read_to_string(&mut response).unwrap();
     response.split(' ').nth(1).unwrap().parse().unwrap()
 }
+
+#[test]
+fn demo_seed_fills_an_empty_workspace_once_and_never_touches_a_full_one() {
+    let dir = TempDir::new().unwrap();
+    let seeded = kontak(
+        dir.path(),
+        &["demo", "seed", "--workspace", "demo", "--count", "120"],
+    );
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let again = kontak(dir.path(), &["demo", "seed", "--workspace", "demo"]);
+    assert!(
+        stderr(&again).contains("already holds contacts"),
+        "{}",
+        stderr(&again)
+    );
+
+    let listing = stdout(&kontak(dir.path(), &["workspace", "list"]));
+    let demo_line = listing.lines().find(|l| l.starts_with("demo\t")).unwrap();
+    assert!(demo_line.ends_with("\t120"), "{demo_line}");
+
+    let conn = rusqlite::Connection::open(dir.path().join("kontak.db")).unwrap();
+    let (tagged, with_fields): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(DISTINCT contact_seq) FROM contact_tags),
+                    (SELECT count(*) FROM contacts WHERE custom_fields <> '{}')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(
+        tagged > 0 && with_fields == 120,
+        "tags {tagged}, fields {with_fields}"
+    );
+}
+
+#[test]
+fn serve_demo_fills_the_default_workspace_on_first_start() {
+    let dir = TempDir::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kontak"))
+        .current_dir(dir.path())
+        .env("KONTAK_LOG_FORMAT", "json")
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut key = None;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.trim().starts_with("chatera_sk_") {
+            key = Some(line.trim().to_owned());
+        }
+        if line.contains("curl") {
+            break;
+        }
+    }
+    let mut port = 0;
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains("kontak is listening") {
+            let log: serde_json::Value = serde_json::from_str(&line).unwrap();
+            port = log["fields"]["address"]
+                .as_str()
+                .unwrap()
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            break;
+        }
+    }
+    let body = http_body(port, "/v1/contacts?per_page=1", key.as_deref().unwrap());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["meta"]["total"], 300);
+}
+
+/// The body of a minimal HTTP/1.1 GET with a key.
+fn http_body(port: u16, path: &str, key: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.split("\r\n\r\n").nth(1).unwrap().to_owned()
+}

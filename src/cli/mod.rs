@@ -1,5 +1,6 @@
 //! The command line: `kontak [serve]`, `kontak key …`, `kontak workspace …`.
 
+mod demo;
 mod keys;
 mod serve;
 mod workspaces;
@@ -38,6 +39,9 @@ pub struct ServeArgs {
     /// Address and port to listen on [default: 127.0.0.1:8080]
     #[arg(long, value_name = "ADDR")]
     pub bind: Option<String>,
+    /// Fill workspace "default" with demo contacts if it holds none
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,6 +54,22 @@ pub enum Command {
     /// Inspect workspaces
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
+    /// Demo data for offline demos
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Add realistic demo contacts to a workspace that holds none (never touches one that does)
+    Seed {
+        /// Workspace to fill; created if it does not exist
+        #[arg(long, value_name = "NAME")]
+        workspace: String,
+        /// How many contacts [default: 300]
+        #[arg(long, value_name = "N")]
+        count: Option<usize>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,8 +111,8 @@ impl Cli {
         let bind = match &self.command {
             Some(Command::Serve(args)) => args.bind.clone().or_else(|| self.serve.bind.clone()),
             None => self.serve.bind.clone(),
-            Some(_) if self.serve.bind.is_some() => {
-                return Err("--bind applies only to `kontak serve`".into())
+            Some(_) if self.serve.bind.is_some() || self.serve.demo => {
+                return Err("--bind and --demo apply only to `kontak serve`".into())
             }
             Some(_) => None,
         };
@@ -105,9 +125,13 @@ impl Cli {
     /// Runs the command with the loaded settings.
     pub fn run(self, settings: Settings) -> anyhow::Result<()> {
         match self.command {
-            None | Some(Command::Serve(_)) => serve::run(settings),
+            None => serve::run(settings, self.serve.demo),
+            Some(Command::Serve(args)) => serve::run(settings, args.demo || self.serve.demo),
             Some(Command::Key(command)) => keys::run(command, &settings),
             Some(Command::Workspace(WorkspaceCommand::List)) => workspaces::list(&settings),
+            Some(Command::Demo(DemoCommand::Seed { workspace, count })) => {
+                demo::run_seed(&settings, &workspace, count)
+            }
         }
     }
 }

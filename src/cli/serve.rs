@@ -4,14 +4,24 @@ use anyhow::Context;
 
 use crate::auth::provision::create_first_key_if_none;
 use crate::config::Settings;
+use crate::demo::DEFAULT_DEMO_CONTACTS;
+use crate::domain::WorkspaceName;
 use crate::startup::Application;
 use crate::storage::open_connection;
 
-pub fn run(settings: Settings) -> anyhow::Result<()> {
+pub fn run(settings: Settings, demo: bool) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&settings)?;
         let mut conn = open_connection(&settings.db, settings.busy_timeout())?;
         let first_key = create_first_key_if_none(&mut conn).context("creating the first key")?;
+        if demo {
+            super::demo::seed(
+                &mut conn,
+                &WorkspaceName::default_workspace(),
+                DEFAULT_DEMO_CONTACTS,
+            )
+            .context("adding demo contacts")?;
+        }
         drop(conn);
 
         let host = settings.bind_addr().map_err(anyhow::Error::msg)?.ip();

@@ -243,3 +243,27 @@ pub(super) fn parse_timestamp(text: &str) -> Result<Timestamp, StorageError> {
 fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StorageError> {
     serde_json::from_str(text).map_err(|err| StorageError::Internal(format!("stored JSON: {err}")))
 }
+
+/// Inserts `contacts` (each with its creation time) into the workspace if it holds no
+/// contacts yet, in one transaction. Returns how many were inserted: 0 when the
+/// workspace already had contacts, which are never touched.
+pub fn seed_empty_workspace(
+    conn: &mut Connection,
+    workspace: WorkspaceId,
+    contacts: &[(NewContact, Timestamp)],
+) -> Result<usize, StorageError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let existing: i64 = tx.query_row(
+        "SELECT count(*) FROM contacts WHERE workspace_id = ?1",
+        params![workspace.0],
+        |row| row.get(0),
+    )?;
+    if existing > 0 {
+        return Ok(0);
+    }
+    for (contact, created_at) in contacts {
+        insert_in(&tx, workspace, contact, *created_at)?;
+    }
+    tx.commit()?;
+    Ok(contacts.len())
+}
