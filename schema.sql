@@ -89,6 +89,48 @@ CREATE TABLE IF NOT EXISTS contact_tags (
 
 CREATE INDEX IF NOT EXISTS contact_tags_by_tag ON contact_tags(tag_id, contact_seq);
 
+-- Substring search without a scan: a trigram index over each contact's case-folded
+-- name and email (search_text) and its phone digits. Contentless (it stores only the
+-- index; rows are found by rowid = contacts.seq), kept in step by the triggers below
+-- inside the writing transaction, so a contact is searchable the moment it exists.
+-- The text is folded by kontak before it gets here, so the index compares exactly.
+CREATE VIRTUAL TABLE IF NOT EXISTS contacts_fts USING fts5(
+    search_text, phone_digits,
+    content = '', contentless_delete = 1,
+    tokenize = 'trigram case_sensitive 1'
+);
+
+CREATE TRIGGER IF NOT EXISTS contacts_fts_insert AFTER INSERT ON contacts BEGIN
+    INSERT INTO contacts_fts (rowid, search_text, phone_digits)
+    VALUES (new.seq, new.search_text, substr(new.phone, 2));
+END;
+
+CREATE TRIGGER IF NOT EXISTS contacts_fts_update AFTER UPDATE OF search_text, phone ON contacts BEGIN
+    DELETE FROM contacts_fts WHERE rowid = old.seq;
+    INSERT INTO contacts_fts (rowid, search_text, phone_digits)
+    VALUES (new.seq, new.search_text, substr(new.phone, 2));
+END;
+
+CREATE TRIGGER IF NOT EXISTS contacts_fts_delete AFTER DELETE ON contacts BEGIN
+    DELETE FROM contacts_fts WHERE rowid = old.seq;
+END;
+
+-- How many contacts each workspace holds, kept by triggers, so that an unfiltered
+-- list's total is one row read rather than a COUNT(*) over the workspace.
+CREATE TABLE IF NOT EXISTS workspace_stats (
+    workspace_id INTEGER PRIMARY KEY REFERENCES workspaces(id),
+    contacts     INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TRIGGER IF NOT EXISTS workspace_stats_insert AFTER INSERT ON contacts BEGIN
+    INSERT INTO workspace_stats (workspace_id, contacts) VALUES (new.workspace_id, 1)
+    ON CONFLICT (workspace_id) DO UPDATE SET contacts = contacts + 1;
+END;
+
+CREATE TRIGGER IF NOT EXISTS workspace_stats_delete AFTER DELETE ON contacts BEGIN
+    UPDATE workspace_stats SET contacts = contacts - 1 WHERE workspace_id = old.workspace_id;
+END;
+
 -- The first response to each Idempotency-Key, per API key, replayed on a retry.
 -- state 'started' marks a request still executing; request_hash tells a retry from
 -- a different request that reuses the key. Rows older than a day are purged.

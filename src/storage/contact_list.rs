@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::contacts::{contact_from_row, parse_timestamp, parse_uuid, CONTACT_COLUMNS};
 use super::{StorageError, WorkspaceId};
-use crate::domain::{Contact, ListFilter, ListQuery, SortOrder, Timestamp};
+use crate::domain::{Contact, ListFilter, ListQuery, SearchTerm, SortOrder, Timestamp};
 
 /// One entry of a list: a contact, or (in a feed with `include_deleted=true`) the
 /// tombstone of one.
@@ -136,14 +136,26 @@ fn live_condition(workspace: WorkspaceId, filter: &ListFilter) -> (String, Vec<S
     let mut condition = String::from("c.workspace_id = ?");
     let mut values = vec![SqlValue::Integer(workspace.0)];
     if let Some(search) = &filter.search {
-        // instr() matches literally, so '%' and '_' in a term are plain characters.
-        condition.push_str(" AND (instr(c.search_text, ?) > 0 OR instr(c.phone, ?) > 0)");
-        values.push(SqlValue::Text(search.folded().to_owned()));
-        values.push(
-            search
-                .phone_digits()
-                .map_or(SqlValue::Null, |d| SqlValue::Text(d.to_owned())),
-        );
+        match trigram_query(search) {
+            Some(expression) => {
+                condition.push_str(
+                    " AND c.seq IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?)",
+                );
+                values.push(SqlValue::Text(expression));
+            }
+            None => {
+                // Too short for the trigram index: a scan. instr() matches literally,
+                // so '%' and '_' in a term are plain characters.
+                condition
+                    .push_str(" AND (instr(c.search_text, ?) > 0 OR instr(c.phone, ?) > 0)");
+                values.push(SqlValue::Text(search.folded().to_owned()));
+                values.push(
+                    search
+                        .phone_digits()
+                        .map_or(SqlValue::Null, |d| SqlValue::Text(d.to_owned())),
+                );
+            }
+        }
     }
     if let Some(since) = filter.updated_since {
         condition.push_str(" AND c.updated_at >= ?");
@@ -162,6 +174,31 @@ fn live_condition(workspace: WorkspaceId, filter: &ListFilter) -> (String, Vec<S
         values.push(SqlValue::Text(key.clone()));
     }
     (condition, values)
+}
+
+/// The trigram index finds substrings of three characters or more.
+const TRIGRAM: usize = 3;
+
+/// The full-text query for `search`: its folded text in names and emails, or its digits
+/// in phone numbers, each as a quoted phrase (a literal substring; nothing in it is
+/// query syntax). `None` when a part is too short for the index to serve.
+fn trigram_query(search: &SearchTerm) -> Option<String> {
+    let folded = search.folded();
+    if folded.chars().count() < TRIGRAM {
+        return None;
+    }
+    let mut expression = format!("search_text : {}", quoted(folded));
+    if let Some(digits) = search.phone_digits() {
+        if digits.len() < TRIGRAM {
+            return None;
+        }
+        expression.push_str(&format!(" OR phone_digits : {}", quoted(digits)));
+    }
+    Some(expression)
+}
+
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 fn limit_offset(query: &ListQuery) -> [SqlValue; 2] {

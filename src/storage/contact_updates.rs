@@ -1,6 +1,6 @@
 //! Changing contacts: merge-patch by id, and upsert by phone.
 
-use rusqlite::{params, Connection, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection};
 
 use super::contacts::{
     find_by_id, find_by_phone, find_by_seq, insert_in, phone_conflict, search_text, StoredContact,
@@ -19,7 +19,7 @@ pub fn update_contact(
     if_match: &IfMatch,
     now: Timestamp,
 ) -> Result<Contact, StorageError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let stored = find_by_id(&tx, workspace, id)?.ok_or(StorageError::NotFound)?;
     let contact = patch_in(&tx, workspace, stored, patch, if_match, now)?;
     tx.commit()?;
@@ -42,7 +42,7 @@ pub fn upsert_by_phone(
     if_match: &IfMatch,
     now: Timestamp,
 ) -> Result<Upserted, StorageError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let outcome = match find_by_phone(&tx, workspace, phone)? {
         Some(stored) => Upserted::Updated(patch_in(&tx, workspace, stored, patch, if_match, now)?),
         // If-Match promises an existing resource; there is none.
@@ -54,7 +54,7 @@ pub fn upsert_by_phone(
 }
 
 fn patch_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     workspace: WorkspaceId,
     stored: StoredContact,
     patch: &ContactPatch,

@@ -1,7 +1,7 @@
 //! Contact rows: create, read, delete. Every statement names the workspace, so an id
 //! from another workspace is indistinguishable from one that does not exist.
 
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -38,14 +38,14 @@ pub fn insert_contact(
     new: &NewContact,
     now: Timestamp,
 ) -> Result<Contact, StorageError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let contact = insert_in(&tx, workspace, new, now)?;
     tx.commit()?;
     Ok(contact)
 }
 
 pub(super) fn insert_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     workspace: WorkspaceId,
     new: &NewContact,
     now: Timestamp,
@@ -181,7 +181,7 @@ pub fn delete_contact(
     if_match: &IfMatch,
     now: Timestamp,
 ) -> Result<Uuid, StorageError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let stored = find_by_id(&tx, workspace, id)?.ok_or(StorageError::NotFound)?;
     if !if_match.allows(stored.contact.version) {
         return Err(StorageError::PreconditionFailed);
@@ -252,6 +252,8 @@ pub fn seed_empty_workspace(
     workspace: WorkspaceId,
     contacts: &[(NewContact, Timestamp)],
 ) -> Result<usize, StorageError> {
+    // Called from the CLI, beside a possibly running server: take the write lock before
+    // reading, so the count cannot go stale before the inserts.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let existing: i64 = tx.query_row(
         "SELECT count(*) FROM contacts WHERE workspace_id = ?1",

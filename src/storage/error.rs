@@ -58,6 +58,25 @@ impl From<r2d2::Error> for StorageError {
     }
 }
 
+impl StorageError {
+    /// The same failure, for each caller whose write shared the failed transaction.
+    pub(super) fn for_each_caller(&self) -> Self {
+        match self {
+            Self::DuplicatePhone { existing_id } => Self::DuplicatePhone {
+                existing_id: *existing_id,
+            },
+            Self::NotFound => Self::NotFound,
+            Self::PreconditionFailed => Self::PreconditionFailed,
+            Self::Invalid(err) => Self::Invalid(err.clone()),
+            Self::Busy(cause) => Self::Busy(cause.clone()),
+            Self::ReadOnly(cause) => Self::ReadOnly(cause.clone()),
+            Self::Schema(cause) => Self::Schema(cause.clone()),
+            Self::Sqlite(err) => Self::Internal(err.to_string()),
+            Self::Internal(cause) => Self::Internal(cause.clone()),
+        }
+    }
+}
+
 /// True when `err` is a violation of a UNIQUE constraint or index.
 pub(super) fn is_unique_violation(err: &rusqlite::Error) -> bool {
     matches!(

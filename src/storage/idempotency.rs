@@ -1,6 +1,6 @@
 //! Stored first responses for `Idempotency-Key`, per API key.
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use time::Duration;
 
 use super::StorageError;
@@ -41,7 +41,7 @@ pub fn claim_key(
     request_hash: &str,
     now: Timestamp,
 ) -> Result<Claim, StorageError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let expired = Timestamp::from_datetime(now.as_datetime() - RETENTION);
     tx.execute(
         "DELETE FROM idempotency_keys WHERE created_at < ?1",

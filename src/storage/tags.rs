@@ -1,6 +1,6 @@
 //! Workspace-level tags and their links to contacts.
 
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection};
 
 use super::{StorageError, WorkspaceId};
 use crate::domain::{Tags, Timestamp};
@@ -9,7 +9,7 @@ use crate::domain::{Tags, Timestamp};
 /// have yet. Returns the tags' names as the workspace spells them: a tag keeps the
 /// spelling of its first use, whatever case a later contact uses.
 pub(super) fn attach_tags(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     workspace: WorkspaceId,
     contact_seq: i64,
     tags: &Tags,

@@ -1,0 +1,150 @@
+//! The one writer: a thread that owns the write connection and commits many queued
+//! writes per transaction (group commit).
+//!
+//! SQLite takes one writer at a time and every commit has a fixed cost (the WAL append,
+//! the flush of pending full-text index entries). Under concurrent load, writes that
+//! arrive while a commit runs queue here; the next transaction takes all of them at
+//! once, each in its own savepoint so that one failing write does not undo the others.
+//! A caller is answered only after the transaction holding its write has committed.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use super::StorageError;
+
+/// Most writes committed together; bounds how long the first of them waits.
+const MAX_BATCH: usize = 256;
+
+/// A write waiting in the queue.
+trait QueuedWrite: Send {
+    /// Runs the write and keeps its result until the commit is known. Returns whether
+    /// it succeeded (and so whether its savepoint is kept).
+    fn run(&mut self, conn: &mut Connection) -> bool;
+    /// Answers the caller: its result if the transaction committed, else `failure`.
+    fn finish(self: Box<Self>, failure: Option<&StorageError>);
+}
+
+struct Pending<T, F> {
+    job: Option<F>,
+    result: Option<Result<T, StorageError>>,
+    reply: oneshot::Sender<Result<T, StorageError>>,
+}
+
+impl<T, F> QueuedWrite for Pending<T, F>
+where
+    T: Send,
+    F: FnOnce(&mut Connection) -> Result<T, StorageError> + Send,
+{
+    fn run(&mut self, conn: &mut Connection) -> bool {
+        let Some(job) = self.job.take() else {
+            return false;
+        };
+        let result = catch_unwind(AssertUnwindSafe(|| job(conn)))
+            .unwrap_or_else(|_| Err(StorageError::Internal("a write panicked".into())));
+        let succeeded = result.is_ok();
+        self.result = Some(result);
+        succeeded
+    }
+
+    fn finish(self: Box<Self>, failure: Option<&StorageError>) {
+        let outcome = match (failure, self.result) {
+            (Some(err), _) => Err(err.for_each_caller()),
+            (None, Some(result)) => result,
+            (None, None) => Err(StorageError::Internal("a write was never run".into())),
+        };
+        // The caller may be gone (the client hung up); then there is no one to tell.
+        let _ = self.reply.send(outcome);
+    }
+}
+
+/// A handle to the writer thread. Clones share the thread; it stops once every handle
+/// is dropped, after finishing what is queued.
+#[derive(Clone)]
+pub struct Writer {
+    queue: Sender<Box<dyn QueuedWrite>>,
+}
+
+impl Writer {
+    pub fn start(conn: Connection) -> Self {
+        let (queue, jobs) = mpsc::channel::<Box<dyn QueuedWrite>>();
+        thread::Builder::new()
+            .name("kontak-writer".into())
+            .spawn(move || run(conn, jobs))
+            .expect("the writer thread starts");
+        Self { queue }
+    }
+
+    /// Queues `job` and waits until its transaction has committed (or failed).
+    pub async fn write<T, F>(&self, job: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let pending = Pending {
+            job: Some(job),
+            result: None,
+            reply,
+        };
+        self.queue
+            .send(Box::new(pending))
+            .map_err(|_| StorageError::Internal("the writer thread has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StorageError::Internal("the writer dropped a write".into()))?
+    }
+}
+
+fn run(mut conn: Connection, jobs: Receiver<Box<dyn QueuedWrite>>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&mut conn, batch);
+    }
+}
+
+fn commit_batch(conn: &mut Connection, mut batch: Vec<Box<dyn QueuedWrite>>) {
+    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let err = StorageError::from(err);
+        batch.into_iter().for_each(|job| job.finish(Some(&err)));
+        return;
+    }
+    let mut savepoint_failure = None;
+    for job in &mut batch {
+        if let Err(err) = run_in_savepoint(conn, job.as_mut()) {
+            // The connection is in an unknown state: give up on the whole batch.
+            savepoint_failure = Some(err);
+            break;
+        }
+    }
+    let outcome = match savepoint_failure {
+        Some(err) => Err(err),
+        None => conn.execute_batch("COMMIT").map_err(StorageError::from),
+    };
+    if outcome.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    let failure = outcome.err();
+    batch.into_iter().for_each(|job| job.finish(failure.as_ref()));
+}
+
+/// Runs one write in its own savepoint: kept if it succeeded, undone if it failed.
+fn run_in_savepoint(conn: &mut Connection, job: &mut dyn QueuedWrite) -> Result<(), StorageError> {
+    conn.execute_batch("SAVEPOINT job")?;
+    let end = if job.run(conn) {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    };
+    conn.execute_batch(end)?;
+    Ok(())
+}
