@@ -222,3 +222,84 @@ async fn a_repeated_parameter_is_an_envelope_error() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn search_sees_every_write_at_once() {
+    let app = spawn_app().await;
+    let created = app
+        .created(&json!({"phone": "628111111111", "name": "Rahmat Hidayat"}))
+        .await;
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(app.listed_phones("search=hidayat").await, ["+628111111111"]);
+
+    app.patch_contact(
+        id,
+        &json!({"name": "Rahmat Saputra", "phone": "628999000111"}),
+    )
+    .await;
+    assert_eq!(
+        app.listed("search=hidayat").await["meta"]["total"],
+        0,
+        "old name gone"
+    );
+    assert_eq!(app.listed_phones("search=saputra").await, ["+628999000111"]);
+    assert_eq!(
+        app.listed("search=8111111").await["meta"]["total"],
+        0,
+        "old number gone"
+    );
+    assert_eq!(app.listed_phones("search=999000").await, ["+628999000111"]);
+
+    app.delete_contact(id).await;
+    assert_eq!(app.listed("search=saputra").await["meta"]["total"], 0);
+}
+
+#[actix_web::test]
+async fn short_and_long_terms_find_the_same_kind_of_matches() {
+    let app = spawn_app().await;
+    app.created(&json!({"phone": "628111111111", "name": "Yu Xi"}))
+        .await;
+    app.created(&json!({"phone": "628222222222", "name": "Ayu Lestari", "email": "ayu@xi.id"}))
+        .await;
+    // Two characters: too short for the index, served by a scan.
+    assert_eq!(app.listed("search=yu").await["meta"]["total"], 2);
+    assert_eq!(app.listed("search=11").await["meta"]["total"], 1);
+    // Three and more: served by the index, same semantics, spaces included.
+    assert_eq!(app.listed_phones("search=ayu").await, ["+628222222222"]);
+    assert_eq!(app.listed_phones("search=u%20x").await, ["+628111111111"]);
+    assert_eq!(app.listed_phones("search=%40xi.").await, ["+628222222222"]);
+    assert_eq!(app.listed("search=111").await["meta"]["total"], 1);
+}
+
+#[actix_web::test]
+async fn quotes_and_query_syntax_in_a_term_are_plain_text() {
+    let app = spawn_app().await;
+    app.created(&json!({"phone": "628111111111", "name": "Budi \"Bos\" Santoso"}))
+        .await;
+    app.created(&json!({"phone": "628222222222", "name": "Budi OR Santoso*"}))
+        .await;
+    assert_eq!(
+        app.listed_phones("search=%22bos%22").await,
+        ["+628111111111"]
+    );
+    assert_eq!(
+        app.listed_phones("search=or%20santoso*").await,
+        ["+628222222222"]
+    );
+    assert_eq!(app.listed("search=NEAR(budi)").await["meta"]["total"], 0);
+}
+
+#[actix_web::test]
+async fn a_search_page_past_the_end_still_counts_the_matches() {
+    let app = spawn_app().await;
+    for i in 0..3 {
+        app.created(&json!({"phone": format!("62811111111{i}"), "name": format!("Agus {i}")}))
+            .await;
+    }
+    let body = app.listed("search=agus&page=9").await;
+    assert_eq!(body["data"], json!([]));
+    assert_eq!(
+        body["meta"],
+        json!({"page": 9, "per_page": 20, "total": 3, "has_more": false})
+    );
+}

@@ -8,7 +8,9 @@ use rusqlite::{params_from_iter, Connection};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::contacts::{contact_from_row, parse_timestamp, parse_uuid, CONTACT_COLUMNS};
+use super::contacts::{
+    contact_from_row, parse_timestamp, parse_uuid, CONTACT_COLUMNS, CONTACT_COLUMN_COUNT,
+};
 use super::{StorageError, WorkspaceId};
 use crate::domain::{Contact, ListFilter, ListQuery, SearchTerm, SortOrder, Timestamp};
 
@@ -54,27 +56,88 @@ fn list_live(
     workspace: WorkspaceId,
     query: &ListQuery,
 ) -> Result<ContactPage, StorageError> {
-    let (condition, mut values) = live_condition(workspace, &query.filter);
+    let (condition, values) = live_condition(workspace, &query.filter);
+    if condition.contains(TRIGRAM_MATCH) {
+        return list_found(conn, &condition, values, query);
+    }
+    let total = if query.filter == ListFilter::default() {
+        // The whole workspace: its kept count, not a COUNT(*) over every row.
+        conn.prepare_cached(
+            "SELECT coalesce((SELECT contacts FROM workspace_stats WHERE workspace_id = ?1), 0)",
+        )?
+        .query_row([workspace.0], |row| row.get::<_, i64>(0))? as u64
+    } else {
+        count(conn, &condition, &values)?
+    };
+    // The page is found by seq alone first, which the order indexes cover, so rows
+    // skipped by the offset are never read from the table; only the page's rows are.
+    let order = live_order(query.sort);
+    let sql = format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts c
+          WHERE c.seq IN (SELECT c.seq FROM contacts c WHERE {condition}
+                           ORDER BY {order} LIMIT ? OFFSET ?)
+          ORDER BY {order}"
+    );
+    let items = read_page(conn, &sql, values, query, |_| Ok(()))?;
+    Ok(ContactPage { items, total })
+}
+
+/// A search the trigram index serves: the matches are found through the index (never
+/// by walking the workspace), and counted and paged in one pass over them.
+fn list_found(
+    conn: &Connection,
+    condition: &str,
+    values: Vec<SqlValue>,
+    query: &ListQuery,
+) -> Result<ContactPage, StorageError> {
+    let order = live_order(query.sort);
+    let sql = format!(
+        "SELECT {CONTACT_COLUMNS}, page.total
+           FROM (SELECT c.seq AS seq, count(*) OVER () AS total
+                   FROM contacts c WHERE {condition}
+                  ORDER BY {order} LIMIT ? OFFSET ?) page
+           JOIN contacts c ON c.seq = page.seq
+          ORDER BY {order}"
+    );
+    let mut total = 0;
+    let items = read_page(conn, &sql, values.clone(), query, |row| {
+        total = row.get::<_, i64>(CONTACT_COLUMN_COUNT)? as u64;
+        Ok(())
+    })?;
+    if items.is_empty() && query.page > 1 {
+        // Past the last page there is no row to carry the total.
+        total = count(conn, condition, &values)?;
+    }
+    Ok(ContactPage { items, total })
+}
+
+fn count(conn: &Connection, condition: &str, values: &[SqlValue]) -> Result<u64, StorageError> {
     let total: i64 = conn
         .prepare_cached(&format!(
             "SELECT count(*) FROM contacts c WHERE {condition}"
         ))?
         .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
+    Ok(total as u64)
+}
+
+/// Runs a page query whose first columns are [`CONTACT_COLUMNS`], binding `values`
+/// then LIMIT and OFFSET; `extra` reads whatever follows those columns.
+fn read_page(
+    conn: &Connection,
+    sql: &str,
+    mut values: Vec<SqlValue>,
+    query: &ListQuery,
+    mut extra: impl FnMut(&rusqlite::Row<'_>) -> Result<(), StorageError>,
+) -> Result<Vec<ListItem>, StorageError> {
     values.extend(limit_offset(query));
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE {condition}
-          ORDER BY {} LIMIT ? OFFSET ?",
-        live_order(query.sort)
-    ))?;
-    let items = stmt
-        .query_and_then(params_from_iter(values.iter()), |row| {
-            contact_from_row(row).map(ListItem::Contact)
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ContactPage {
-        items,
-        total: total as u64,
-    })
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params_from_iter(values.iter()))?;
+    let mut items = Vec::with_capacity(query.per_page as usize);
+    while let Some(row) = rows.next()? {
+        extra(row)?;
+        items.push(ListItem::Contact(contact_from_row(row)?));
+    }
+    Ok(items)
 }
 
 /// Live contacts and tombstones of contacts deleted since `updated_since`, in one
@@ -138,16 +201,16 @@ fn live_condition(workspace: WorkspaceId, filter: &ListFilter) -> (String, Vec<S
     if let Some(search) = &filter.search {
         match trigram_query(search) {
             Some(expression) => {
-                condition.push_str(
-                    " AND c.seq IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?)",
-                );
+                // "+" keeps the planner off the workspace index: walking a whole
+                // workspace to test each row against the matches costs far more than
+                // looking up each match and checking its workspace.
+                condition = format!("+{condition} AND {TRIGRAM_MATCH}");
                 values.push(SqlValue::Text(expression));
             }
             None => {
                 // Too short for the trigram index: a scan. instr() matches literally,
                 // so '%' and '_' in a term are plain characters.
-                condition
-                    .push_str(" AND (instr(c.search_text, ?) > 0 OR instr(c.phone, ?) > 0)");
+                condition.push_str(" AND (instr(c.search_text, ?) > 0 OR instr(c.phone, ?) > 0)");
                 values.push(SqlValue::Text(search.folded().to_owned()));
                 values.push(
                     search
@@ -175,6 +238,9 @@ fn live_condition(workspace: WorkspaceId, filter: &ListFilter) -> (String, Vec<S
     }
     (condition, values)
 }
+
+/// The condition that selects a search's matches through the trigram index.
+const TRIGRAM_MATCH: &str = "c.seq IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?)";
 
 /// The trigram index finds substrings of three characters or more.
 const TRIGRAM: usize = 3;

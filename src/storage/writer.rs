@@ -134,7 +134,9 @@ fn commit_batch(conn: &mut Connection, mut batch: Vec<Box<dyn QueuedWrite>>) {
         let _ = conn.execute_batch("ROLLBACK");
     }
     let failure = outcome.err();
-    batch.into_iter().for_each(|job| job.finish(failure.as_ref()));
+    batch
+        .into_iter()
+        .for_each(|job| job.finish(failure.as_ref()));
 }
 
 /// Runs one write in its own savepoint: kept if it succeeded, undone if it failed.
