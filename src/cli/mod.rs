@@ -1,6 +1,8 @@
-//! The command line: `kontak [serve]`, `kontak key …`, `kontak workspace …`.
+//! The command line: `kontak [serve]`, `kontak key …`, `kontak workspace …`,
+//! `kontak backup`, `kontak check`.
 
 mod keys;
+mod maintenance;
 mod serve;
 mod workspaces;
 
@@ -50,6 +52,16 @@ pub enum Command {
     /// Inspect workspaces
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
+    /// Write a consistent copy of the database; safe while a server is running
+    Backup {
+        /// Where to write the copy; must not exist unless --force
+        path: PathBuf,
+        /// Replace PATH if it exists
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check the database's integrity and foreign keys; exits non-zero on any problem
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +120,8 @@ impl Cli {
             None | Some(Command::Serve(_)) => serve::run(settings),
             Some(Command::Key(command)) => keys::run(command, &settings),
             Some(Command::Workspace(WorkspaceCommand::List)) => workspaces::list(&settings),
+            Some(Command::Backup { path, force }) => maintenance::backup(&settings, &path, force),
+            Some(Command::Check) => maintenance::check(&settings),
         }
     }
 }

@@ -5,6 +5,7 @@
 mod connection;
 pub mod contacts;
 mod error;
+pub mod maintenance;
 pub mod keys;
 pub mod schema;
 mod tags;
