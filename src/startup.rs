@@ -13,7 +13,8 @@ use crate::config::Settings;
 use crate::error::extractor_configs;
 use crate::request_id::request_id;
 use crate::routes;
-use crate::storage::Db;
+use crate::shutdown::stop_signal;
+use crate::storage::{maintenance, Db};
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -49,9 +50,20 @@ impl Application {
         &self.db
     }
 
-    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+    /// Serves until SIGINT/SIGTERM, lets in-flight requests finish, then folds the WAL
+    /// into the database file so that a stopped kontak leaves one complete `.db` file.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.server.await?;
+        match self
+            .db
+            .write(|conn| maintenance::checkpoint_wal(conn))
+            .await
+        {
+            Ok(()) => tracing::info!("database checkpointed"),
+            // Not fatal: SQLite replays the WAL on the next open.
+            Err(err) => tracing::warn!(%err, "could not checkpoint the WAL at shutdown"),
+        }
+        Ok(())
     }
 }
 
@@ -79,6 +91,7 @@ fn build_server(settings: &Settings, db: Db, listener: TcpListener) -> anyhow::R
     })
     .workers(workers)
     .shutdown_timeout(settings.shutdown_timeout_secs)
+    .shutdown_signal(stop_signal())
     .client_request_timeout(Duration::from_secs(10))
     .listen(listener)?
     .run();

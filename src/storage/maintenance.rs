@@ -107,7 +107,10 @@ mod tests {
         let (_dir, mut conn) = fresh();
         conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
             .unwrap();
-        assert!(matches!(check_ready(&mut conn), Err(StorageError::Schema(_))));
+        assert!(matches!(
+            check_ready(&mut conn),
+            Err(StorageError::Schema(_))
+        ));
     }
 
     #[test]
@@ -137,7 +140,9 @@ mod tests {
         backup_into(&conn, &target).unwrap();
         let copy = Connection::open(&target).unwrap();
         let names: String = copy
-            .query_row("SELECT group_concat(name) FROM workspaces", [], |r| r.get(0))
+            .query_row("SELECT group_concat(name) FROM workspaces", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert_eq!(names, "acme");
         assert!(backup_into(&conn, &target).is_err());

@@ -5,8 +5,8 @@
 mod connection;
 pub mod contacts;
 mod error;
-pub mod maintenance;
 pub mod keys;
+pub mod maintenance;
 pub mod schema;
 mod tags;
 pub mod workspaces;
