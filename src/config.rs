@@ -34,6 +34,13 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     pub shutdown_timeout_secs: u64,
+    /// Browser origins allowed to call the API cross-origin; empty means CORS is off.
+    pub cors_allowed_origins: Vec<String>,
+    /// Requests a key may make per minute (GCRA, bursts up to this many); 0 disables.
+    pub rate_limit_per_minute: u32,
+    /// Argon2 key checks (first use of a key, or a wrong one) per minute, per key id
+    /// and per client IP, before 429; 0 disables.
+    pub auth_attempts_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +62,9 @@ impl Default for Settings {
             busy_timeout_ms: 5000,
             max_body_bytes: 64 * 1024,
             shutdown_timeout_secs: 30,
+            cors_allowed_origins: Vec::new(),
+            rate_limit_per_minute: 6000,
+            auth_attempts_per_minute: 30,
         }
     }
 }
@@ -94,7 +104,7 @@ impl Settings {
     }
 
     /// The keys that `KONTAK_<KEY>` environment variables may set.
-    const KEYS: [&'static str; 9] = [
+    const KEYS: [&'static str; 12] = [
         "bind",
         "db",
         "log",
@@ -104,6 +114,9 @@ impl Settings {
         "busy_timeout_ms",
         "max_body_bytes",
         "shutdown_timeout_secs",
+        "cors_allowed_origins",
+        "rate_limit_per_minute",
+        "auth_attempts_per_minute",
     ];
 
     /// Checks what types alone cannot; each message names the setting.
@@ -129,6 +142,15 @@ impl Settings {
         }
         if self.busy_timeout_ms > 60_000 {
             return Err("busy_timeout_ms: must be at most 60000".into());
+        }
+        if let Some(bad) = self.cors_allowed_origins.iter().find(|o| !is_origin(o)) {
+            return Err(format!(
+                "cors_allowed_origins: {bad:?} is not an origin such as https://app.example.com \
+                 (scheme and host, optional port, no path or trailing slash)"
+            ));
+        }
+        if self.shutdown_timeout_secs > 3600 {
+            return Err("shutdown_timeout_secs: must be at most 3600".into());
         }
         Ok(())
     }
@@ -163,6 +185,26 @@ fn is_log_filter(filter: &str) -> bool {
     directives_ok && tracing_subscriber::EnvFilter::try_new(filter).is_ok()
 }
 
+/// `scheme://host[:port]`, as browsers send it in `Origin`. A wildcard is refused on
+/// purpose: the API takes bearer keys, and `*` would let any page that obtained one use it.
+fn is_origin(origin: &str) -> bool {
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return false;
+    };
+    let host = rest.rsplit_once(':').map_or(rest, |(host, port)| {
+        if port.parse::<u16>().is_ok() {
+            host
+        } else {
+            ""
+        }
+    });
+    matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'[' | b']' | b':'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +227,18 @@ mod tests {
     }
 
     #[test]
+    fn origins_are_scheme_host_and_optional_port_only() {
+        assert!(is_origin("https://app.example.com"));
+        assert!(is_origin("http://localhost:3000"));
+        assert!(!is_origin("*"));
+        assert!(!is_origin("app.example.com"));
+        assert!(!is_origin("https://app.example.com/"));
+        assert!(!is_origin("https://app.example.com/path"));
+        assert!(!is_origin("ftp://app.example.com"));
+        assert!(!is_origin("https://host:notaport"));
+    }
+
+    #[test]
     fn log_filters_must_name_real_levels() {
         assert!(is_log_filter("info"));
         assert!(is_log_filter("kontak=debug,actix_web=warn"));
@@ -195,12 +249,18 @@ mod tests {
     #[test]
     fn validation_messages_name_the_setting() {
         type Breakage = fn(&mut Settings);
-        let cases: [(&str, Breakage); 5] = [
+        let cases: [(&str, Breakage); 7] = [
             ("bind", |s| s.bind = "nowhere".into()),
             ("db", |s| s.db = PathBuf::new()),
             ("log", |s| s.log = "loud!!".into()),
             ("read_connections", |s| s.read_connections = 0),
             ("max_body_bytes", |s| s.max_body_bytes = 10),
+            ("cors_allowed_origins", |s| {
+                s.cors_allowed_origins = vec!["https://ok.example".into(), "*".into()]
+            }),
+            ("shutdown_timeout_secs", |s| {
+                s.shutdown_timeout_secs = 86_400
+            }),
         ];
         for (key, break_it) in cases {
             let mut settings = Settings::default();

@@ -38,6 +38,12 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The key has used its `rate_limit_per_minute`.
+    #[error("rate limit exceeded")]
+    RateLimited { retry_after_secs: u64 },
+    /// Too many key checks needing argon2 for this key id or client address.
+    #[error("too many authentication attempts")]
+    AuthThrottled { retry_after_secs: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -56,6 +62,8 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
+            Self::AuthThrottled { .. } => "AUTH_TOO_MANY_ATTEMPTS",
             Self::Internal(_) => "INTERNAL_ERROR",
         }
     }
@@ -84,6 +92,12 @@ impl ApiError {
             Self::Unavailable(_) => {
                 "the service is busy or its database cannot be written right now; retry shortly"
                     .into()
+            }
+            Self::RateLimited { retry_after_secs } => {
+                format!("this API key has made too many requests; retry in {retry_after_secs} s")
+            }
+            Self::AuthThrottled { retry_after_secs } => {
+                format!("too many attempts with invalid API keys; retry in {retry_after_secs} s")
             }
             Self::Internal(_) => "internal error".into(),
         }
@@ -161,6 +175,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited { .. } | Self::AuthThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -178,8 +193,14 @@ impl ResponseError for ApiError {
         if let Self::MethodNotAllowed { allow } = self {
             response.insert_header(("Allow", *allow));
         }
-        if matches!(self, Self::Unavailable(_)) {
-            response.insert_header(("Retry-After", "1"));
+        match self {
+            Self::Unavailable(_) => {
+                response.insert_header(("Retry-After", "1"));
+            }
+            Self::RateLimited { retry_after_secs } | Self::AuthThrottled { retry_after_secs } => {
+                response.insert_header(("Retry-After", retry_after_secs.to_string()));
+            }
+            _ => {}
         }
         response.json(ErrorEnvelope {
             success: false,

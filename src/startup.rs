@@ -4,15 +4,16 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, NormalizePath, TrailingSlash};
+use actix_web::middleware::{from_fn, Condition, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
-use crate::auth::KeyVerifier;
+use crate::auth::{rate_limit_headers, KeyRateLimiter, KeyVerifier};
 use crate::config::Settings;
 use crate::error::extractor_configs;
 use crate::request_id::request_id;
 use crate::routes;
+use crate::security::{cors, security_headers};
 use crate::shutdown::stop_signal;
 use crate::storage::{maintenance, Db};
 
@@ -73,20 +74,34 @@ fn build_server(settings: &Settings, db: Db, listener: TcpListener) -> anyhow::R
         n => n,
     };
     let verifier = web::Data::new(
-        KeyVerifier::new(db.clone(), workers.max(2)).context("cannot prepare key hashing")?,
+        KeyVerifier::new(
+            db.clone(),
+            workers.max(2),
+            settings.auth_attempts_per_minute,
+        )
+        .context("cannot prepare key hashing")?,
     );
+    let rate_limiter = web::Data::new(KeyRateLimiter::new(settings.rate_limit_per_minute));
+    let cors_origins = settings.cors_allowed_origins.clone();
     let db = web::Data::new(db);
     let (json_config, query_config, path_config) = extractor_configs(settings.max_body_bytes);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(db.clone())
             .app_data(verifier.clone())
+            .app_data(rate_limiter.clone())
             .app_data(json_config.clone())
             .app_data(query_config.clone())
             .app_data(path_config.clone())
             .configure(routes::configure)
             .default_service(web::to(routes::route_not_found))
+            .wrap(from_fn(rate_limit_headers))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .wrap(Condition::new(
+                !cors_origins.is_empty(),
+                cors(&cors_origins),
+            ))
+            .wrap(security_headers())
             .wrap(from_fn(request_id))
     })
     .workers(workers)
