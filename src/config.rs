@@ -38,9 +38,9 @@ pub struct Settings {
     pub cors_allowed_origins: Vec<String>,
     /// Requests a key may make per minute (GCRA, bursts up to this many); 0 disables.
     pub rate_limit_per_minute: u32,
-    /// Argon2 key checks (first use of a key, or a wrong one) per minute, per key id
-    /// and per client IP, before 429; 0 disables.
-    pub auth_attempts_per_minute: u32,
+    /// Failed key checks (wrong, unknown or revoked keys) per minute, per key id and
+    /// per client IP, before further checks are refused with 429; 0 disables.
+    pub auth_failures_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +64,7 @@ impl Default for Settings {
             shutdown_timeout_secs: 30,
             cors_allowed_origins: Vec::new(),
             rate_limit_per_minute: 6000,
-            auth_attempts_per_minute: 30,
+            auth_failures_per_minute: 30,
         }
     }
 }
@@ -116,7 +116,7 @@ impl Settings {
         "shutdown_timeout_secs",
         "cors_allowed_origins",
         "rate_limit_per_minute",
-        "auth_attempts_per_minute",
+        "auth_failures_per_minute",
     ];
 
     /// Checks what types alone cannot; each message names the setting.

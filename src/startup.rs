@@ -77,7 +77,7 @@ fn build_server(settings: &Settings, db: Db, listener: TcpListener) -> anyhow::R
         KeyVerifier::new(
             db.clone(),
             workers.max(2),
-            settings.auth_attempts_per_minute,
+            settings.auth_failures_per_minute,
         )
         .context("cannot prepare key hashing")?,
     );

@@ -45,7 +45,7 @@ fn an_in_flight_create_survives(signal: &str) {
     });
     // Nothing outside the server shows the moment it has read the request, so give
     // it a moment; the request then waits on the lock for as long as we hold it.
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(1000));
     server.signal(signal);
 
     // The listener closes while the create is still waiting.

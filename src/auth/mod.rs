@@ -7,6 +7,7 @@ pub mod provision;
 mod rate_limit;
 mod rate_limit_headers;
 mod scope;
+mod throttle;
 mod verifier;
 
 pub use extractor::{ContactsRead, ContactsWrite, RequireScope, RequiredScope};

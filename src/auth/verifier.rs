@@ -9,7 +9,7 @@ use tokio::sync::Semaphore;
 
 use super::cache::VerifiedKeys;
 use super::key::{hash_secret, verify_secret, PresentedKey};
-use super::rate_limit::{AuthThrottle, UNKNOWN_KEY_BUCKET};
+use super::throttle::AuthThrottle;
 use super::Scopes;
 use crate::domain::Timestamp;
 use crate::error::ApiError;
@@ -28,7 +28,7 @@ pub struct Identity {
 }
 
 /// Shared by every worker: the cache, a bound on concurrent argon2 runs, the throttle
-/// on argon2 runs per key id and client, and the dummy hash that makes an unknown key
+/// on failed argon2 checks per key id and client, and the dummy hash that makes an unknown key
 /// cost what a wrong one does.
 pub struct KeyVerifier {
     db: Db,
@@ -42,13 +42,13 @@ impl KeyVerifier {
     pub fn new(
         db: Db,
         max_concurrent_argon2: usize,
-        auth_attempts_per_minute: u32,
+        auth_failures_per_minute: u32,
     ) -> Result<Self, argon2::password_hash::Error> {
         Ok(Self {
             db,
             verified: VerifiedKeys::default(),
             argon2_slots: Semaphore::new(max_concurrent_argon2.max(1)),
-            throttle: AuthThrottle::new(auth_attempts_per_minute),
+            throttle: AuthThrottle::new(auth_failures_per_minute),
             dummy_hash: hash_secret("kontak-dummy-secret-for-timing")?.into(),
         })
     }
@@ -79,8 +79,7 @@ impl KeyVerifier {
         }
 
         // Only after the cache: a key this process has verified is never throttled.
-        let bucket = row.as_ref().map_or(UNKNOWN_KEY_BUCKET, |_| key_id.as_str());
-        self.throttle.admit(bucket, client)?;
+        self.throttle.check(&key_id, client)?;
 
         let hash = match &row {
             Some(row) => Arc::from(row.secret_hash.as_str()),
@@ -92,7 +91,10 @@ impl KeyVerifier {
                 self.verified.remember(digest, key_id);
                 Ok(self.admit(row))
             }
-            _ => Err(ApiError::InvalidKey),
+            _ => {
+                self.throttle.record_failure(&key_id, client);
+                Err(ApiError::InvalidKey)
+            }
         }
     }
 
