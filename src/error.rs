@@ -41,7 +41,11 @@ pub enum ApiError {
     /// The key has used its `rate_limit_per_minute`.
     #[error("rate limit exceeded")]
     RateLimited { retry_after_secs: u64 },
-    /// Too many key checks needing argon2 for this key id or client address.
+    /// The CORS layer refused a cross-origin request (a preflight from an origin, with
+    /// a method or with headers that are not allowed).
+    #[error("CORS rejected: {0}")]
+    CorsRejected(String),
+    /// Too many failed key checks for this key id or client address.
     #[error("too many authentication attempts")]
     AuthThrottled { retry_after_secs: u64 },
     #[error("internal error: {0}")]
@@ -63,6 +67,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Self::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
+            Self::CorsRejected(_) => "CORS_REJECTED",
             Self::AuthThrottled { .. } => "AUTH_TOO_MANY_ATTEMPTS",
             Self::Internal(_) => "INTERNAL_ERROR",
         }
@@ -95,6 +100,9 @@ impl ApiError {
             }
             Self::RateLimited { retry_after_secs } => {
                 format!("this API key has made too many requests; retry in {retry_after_secs} s")
+            }
+            Self::CorsRejected(reason) => {
+                format!("this cross-origin request is not allowed: {reason}")
             }
             Self::AuthThrottled { retry_after_secs } => {
                 format!("too many attempts with invalid API keys; retry in {retry_after_secs} s")
@@ -166,7 +174,7 @@ struct ErrorBody<'a> {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Validation(_) => StatusCode::BAD_REQUEST,
+            Self::Validation(_) | Self::CorsRejected(_) => StatusCode::BAD_REQUEST,
             Self::MissingKey | Self::InvalidKey => StatusCode::UNAUTHORIZED,
             Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::RouteNotFound => StatusCode::NOT_FOUND,

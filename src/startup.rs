@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::error::extractor_configs;
 use crate::request_id::request_id;
 use crate::routes;
-use crate::security::{cors, security_headers};
+use crate::security::{cors, cors_errors_as_envelope, security_headers};
 use crate::shutdown::stop_signal;
 use crate::storage::{maintenance, Db};
 
@@ -101,6 +101,7 @@ fn build_server(settings: &Settings, db: Db, listener: TcpListener) -> anyhow::R
                 !cors_origins.is_empty(),
                 cors(&cors_origins),
             ))
+            .wrap(from_fn(cors_errors_as_envelope))
             .wrap(security_headers())
             .wrap(from_fn(request_id))
     })

@@ -88,6 +88,12 @@ async fn cors_admits_exactly_the_configured_origins() {
         .unwrap();
     // Without Access-Control-Allow-Origin the browser withholds the response.
     assert!(!other.headers().contains_key("access-control-allow-origin"));
+
+    let refused = preflight(&app, "https://evil.example.com").await;
+    assert!(!refused
+        .headers()
+        .contains_key("access-control-allow-origin"));
+    assert_error(refused, StatusCode::BAD_REQUEST, "CORS_REJECTED").await;
 }
 
 #[actix_web::test]

@@ -69,6 +69,12 @@ async fn a_backup_taken_during_writes_is_sound_and_has_every_earlier_commit() {
             .unwrap_or_else(|e| panic!("{phone} is missing from the backup: {e}"));
         assert_eq!(tags.split(',').count(), 2, "{phone}: {tags}");
     }
+    drop(backup);
+
+    // Restoring is starting kontak on the copy: it serves the same workspace's data.
+    let restored = spawn_app_with(|s| s.db = target.clone()).await;
+    let total = restored.listed("").await["meta"]["total"].as_u64().unwrap();
+    assert!(total >= committed.len() as u64, "restored {total} contacts");
 }
 
 #[test]
