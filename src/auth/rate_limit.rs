@@ -45,51 +45,46 @@ impl From<OverLimit> for ApiError {
 
 /// `rate_limit_per_minute` per key id; `None` inside when the setting is 0.
 pub struct KeyRateLimiter {
-    limiter: Option<(Keyed<String>, u32)>,
+    limiter: Option<Keyed<String>>,
 }
 
 impl KeyRateLimiter {
     pub fn new(per_minute: u32) -> Self {
         Self {
-            limiter: NonZeroU32::new(per_minute).map(|n| {
-                (
-                    RateLimiter::keyed(Quota::per_minute(n)).with_middleware(),
-                    n.get(),
-                )
-            }),
+            limiter: NonZeroU32::new(per_minute)
+                .map(|n| RateLimiter::keyed(Quota::per_minute(n)).with_middleware()),
         }
     }
 
     /// Counts one request by `key_id`. `Ok(None)` when limiting is off; otherwise the
     /// standing to report, or how far over the limit the key is.
     pub fn check(&self, key_id: &str) -> Result<Option<RateStatus>, OverLimit> {
-        let Some((limiter, limit)) = &self.limiter else {
+        let Some(limiter) = &self.limiter else {
             return Ok(None);
         };
-        let interval = Quota::per_minute(NonZeroU32::new(*limit).unwrap_or(NonZeroU32::MIN))
-            .replenish_interval();
         prune(limiter);
         match limiter.check_key(&key_id.to_owned()) {
             Ok(snapshot) => {
+                let limit = snapshot.quota().burst_size().get();
                 let remaining = snapshot.remaining_burst_capacity();
-                let missing = limit.saturating_sub(remaining);
+                let refill = snapshot.quota().replenish_interval() * (limit - remaining);
                 Ok(Some(RateStatus {
-                    limit: *limit,
+                    limit,
                     remaining,
-                    reset_secs: ceil_secs(interval * missing),
+                    reset_secs: ceil_secs(refill),
                 }))
             }
             Err(not_until) => {
-                let wait = not_until.wait_time_from(limiter.clock().now());
-                let retry_after_secs = ceil_secs(wait).max(1);
-                let status = RateStatus {
-                    limit: *limit,
-                    remaining: 0,
-                    reset_secs: ceil_secs(interval * *limit),
-                };
+                let limit = not_until.quota().burst_size().get();
+                let next_token = not_until.wait_time_from(limiter.clock().now());
+                let refill = next_token + not_until.quota().replenish_interval() * (limit - 1);
                 Err(OverLimit {
-                    retry_after_secs,
-                    status,
+                    retry_after_secs: ceil_secs(next_token).max(1),
+                    status: RateStatus {
+                        limit,
+                        remaining: 0,
+                        reset_secs: ceil_secs(refill),
+                    },
                 })
             }
         }
