@@ -28,8 +28,8 @@ pub struct Identity {
 }
 
 /// Shared by every worker: the cache, a bound on concurrent argon2 runs, the throttle
-/// on failed argon2 checks per key id and client, and the dummy hash that makes an unknown key
-/// cost what a wrong one does.
+/// on failed checks per key id and client, and the dummy hash that makes an unknown
+/// key cost what a wrong one does.
 pub struct KeyVerifier {
     db: Db,
     verified: VerifiedKeys,
