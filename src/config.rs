@@ -36,6 +36,13 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     pub shutdown_timeout_secs: u64,
+    /// Browser origins allowed to call the API cross-origin; empty means CORS is off.
+    pub cors_allowed_origins: Vec<String>,
+    /// Requests a key may make per minute (GCRA, bursts up to this many); 0 disables.
+    pub rate_limit_per_minute: u32,
+    /// Failed key checks (wrong, unknown or revoked keys) per minute, per key id and
+    /// per client IP, before further checks are refused with 429; 0 disables.
+    pub auth_failures_per_minute: u32,
     /// Country calling code for local numbers (`0812…` → `+62812…`); `None` keeps the
     /// reference's strict E.164.
     #[serde(
@@ -80,6 +87,9 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             shutdown_timeout_secs: 30,
             default_country_code: None,
+            cors_allowed_origins: Vec::new(),
+            rate_limit_per_minute: 6000,
+            auth_failures_per_minute: 30,
         }
     }
 }
@@ -119,7 +129,7 @@ impl Settings {
     }
 
     /// The keys that `KONTAK_<KEY>` environment variables may set.
-    const KEYS: [&'static str; 10] = [
+    const KEYS: [&'static str; 13] = [
         "bind",
         "db",
         "log",
@@ -130,6 +140,9 @@ impl Settings {
         "max_body_bytes",
         "shutdown_timeout_secs",
         "default_country_code",
+        "cors_allowed_origins",
+        "rate_limit_per_minute",
+        "auth_failures_per_minute",
     ];
 
     /// Checks what types alone cannot; each message names the setting.
@@ -157,6 +170,15 @@ impl Settings {
             return Err("busy_timeout_ms: must be at most 60000".into());
         }
         self.phone_rules()?;
+        if let Some(bad) = self.cors_allowed_origins.iter().find(|o| !is_origin(o)) {
+            return Err(format!(
+                "cors_allowed_origins: {bad:?} is not an origin such as https://app.example.com \
+                 (scheme and host, optional port, no path or trailing slash)"
+            ));
+        }
+        if self.shutdown_timeout_secs > 3600 {
+            return Err("shutdown_timeout_secs: must be at most 3600".into());
+        }
         Ok(())
     }
 
@@ -199,6 +221,26 @@ fn is_log_filter(filter: &str) -> bool {
     directives_ok && tracing_subscriber::EnvFilter::try_new(filter).is_ok()
 }
 
+/// `scheme://host[:port]`, as browsers send it in `Origin`. A wildcard is refused on
+/// purpose: the API takes bearer keys, and `*` would let any page that obtained one use it.
+fn is_origin(origin: &str) -> bool {
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return false;
+    };
+    let host = rest.rsplit_once(':').map_or(rest, |(host, port)| {
+        if port.parse::<u16>().is_ok() {
+            host
+        } else {
+            ""
+        }
+    });
+    matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'[' | b']' | b':'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +263,18 @@ mod tests {
     }
 
     #[test]
+    fn origins_are_scheme_host_and_optional_port_only() {
+        assert!(is_origin("https://app.example.com"));
+        assert!(is_origin("http://localhost:3000"));
+        assert!(!is_origin("*"));
+        assert!(!is_origin("app.example.com"));
+        assert!(!is_origin("https://app.example.com/"));
+        assert!(!is_origin("https://app.example.com/path"));
+        assert!(!is_origin("ftp://app.example.com"));
+        assert!(!is_origin("https://host:notaport"));
+    }
+
+    #[test]
     fn log_filters_must_name_real_levels() {
         assert!(is_log_filter("info"));
         assert!(is_log_filter("kontak=debug,actix_web=warn"));
@@ -231,12 +285,18 @@ mod tests {
     #[test]
     fn validation_messages_name_the_setting() {
         type Breakage = fn(&mut Settings);
-        let cases: [(&str, Breakage); 5] = [
+        let cases: [(&str, Breakage); 7] = [
             ("bind", |s| s.bind = "nowhere".into()),
             ("db", |s| s.db = PathBuf::new()),
             ("log", |s| s.log = "loud!!".into()),
             ("read_connections", |s| s.read_connections = 0),
             ("max_body_bytes", |s| s.max_body_bytes = 10),
+            ("cors_allowed_origins", |s| {
+                s.cors_allowed_origins = vec!["https://ok.example".into(), "*".into()]
+            }),
+            ("shutdown_timeout_secs", |s| {
+                s.shutdown_timeout_secs = 86_400
+            }),
         ];
         for (key, break_it) in cases {
             let mut settings = Settings::default();

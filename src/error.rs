@@ -45,6 +45,16 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The key has used its `rate_limit_per_minute`.
+    #[error("rate limit exceeded")]
+    RateLimited { retry_after_secs: u64 },
+    /// The CORS layer refused a cross-origin request (a preflight from an origin, with
+    /// a method or with headers that are not allowed).
+    #[error("CORS rejected: {0}")]
+    CorsRejected(String),
+    /// Too many failed key checks for this key id or client address.
+    #[error("too many authentication attempts")]
+    AuthThrottled { retry_after_secs: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -67,6 +77,9 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
+            Self::CorsRejected(_) => "CORS_REJECTED",
+            Self::AuthThrottled { .. } => "AUTH_TOO_MANY_ATTEMPTS",
             Self::Internal(_) => "INTERNAL_ERROR",
         }
     }
@@ -107,6 +120,15 @@ impl ApiError {
             Self::Unavailable(_) => {
                 "the service is busy or its database cannot be written right now; retry shortly"
                     .into()
+            }
+            Self::RateLimited { retry_after_secs } => {
+                format!("this API key has made too many requests; retry in {retry_after_secs} s")
+            }
+            Self::CorsRejected(reason) => {
+                format!("this cross-origin request is not allowed: {reason}")
+            }
+            Self::AuthThrottled { retry_after_secs } => {
+                format!("too many attempts with invalid API keys; retry in {retry_after_secs} s")
             }
             Self::Internal(_) => "internal error".into(),
         }
@@ -178,7 +200,7 @@ struct ErrorBody<'a> {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Validation(_) => StatusCode::BAD_REQUEST,
+            Self::Validation(_) | Self::CorsRejected(_) => StatusCode::BAD_REQUEST,
             Self::MissingKey | Self::InvalidKey => StatusCode::UNAUTHORIZED,
             Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::RouteNotFound | Self::ResourceNotFound => StatusCode::NOT_FOUND,
@@ -190,6 +212,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited { .. } | Self::AuthThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -207,8 +230,14 @@ impl ResponseError for ApiError {
         if let Self::MethodNotAllowed { allow } = self {
             response.insert_header(("Allow", *allow));
         }
-        if matches!(self, Self::Unavailable(_)) {
-            response.insert_header(("Retry-After", "1"));
+        match self {
+            Self::Unavailable(_) => {
+                response.insert_header(("Retry-After", "1"));
+            }
+            Self::RateLimited { retry_after_secs } | Self::AuthThrottled { retry_after_secs } => {
+                response.insert_header(("Retry-After", retry_after_secs.to_string()));
+            }
+            _ => {}
         }
         response.json(ErrorEnvelope {
             success: false,

@@ -13,6 +13,8 @@ pub mod domain;
 pub mod error;
 pub mod request_id;
 pub mod routes;
+pub mod security;
+pub mod shutdown;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

@@ -4,15 +4,17 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, NormalizePath, TrailingSlash};
+use actix_web::middleware::{from_fn, Condition, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
-use crate::auth::KeyVerifier;
+use crate::auth::{rate_limit_headers, KeyRateLimiter, KeyVerifier};
 use crate::config::Settings;
 use crate::error::extractor_configs;
 use crate::request_id::request_id;
 use crate::routes::{self, ApiSettings};
+use crate::security::{cors, cors_errors_as_envelope, security_headers};
+use crate::shutdown::stop_signal;
 use crate::storage::Db;
 
 /// A bound, ready-to-run server.
@@ -49,9 +51,16 @@ impl Application {
         &self.db
     }
 
-    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+    /// Serves until SIGINT/SIGTERM, lets in-flight requests finish, then folds the WAL
+    /// into the database file so that a stopped kontak leaves one complete `.db` file.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.server.await?;
+        match self.db.checkpoint_wal().await {
+            Ok(()) => tracing::info!("database checkpointed"),
+            // Not fatal: SQLite replays the WAL on the next open.
+            Err(err) => tracing::warn!(%err, "could not checkpoint the WAL at shutdown"),
+        }
+        Ok(())
     }
 }
 
@@ -61,8 +70,15 @@ fn build_server(settings: &Settings, db: Db, listener: TcpListener) -> anyhow::R
         n => n,
     };
     let verifier = web::Data::new(
-        KeyVerifier::new(db.clone(), workers.max(2)).context("cannot prepare key hashing")?,
+        KeyVerifier::new(
+            db.clone(),
+            workers.max(2),
+            settings.auth_failures_per_minute,
+        )
+        .context("cannot prepare key hashing")?,
     );
+    let rate_limiter = web::Data::new(KeyRateLimiter::new(settings.rate_limit_per_minute));
+    let cors_origins = settings.cors_allowed_origins.clone();
     let db = web::Data::new(db);
     let api_settings = web::Data::new(ApiSettings {
         phone_rules: settings.phone_rules().map_err(anyhow::Error::msg)?,
@@ -74,15 +90,24 @@ fn build_server(settings: &Settings, db: Db, listener: TcpListener) -> anyhow::R
             .app_data(db.clone())
             .app_data(verifier.clone())
             .app_data(api_settings.clone())
+            .app_data(rate_limiter.clone())
             .app_data(query_config.clone())
             .app_data(path_config.clone())
             .configure(routes::configure)
             .default_service(web::to(routes::route_not_found))
+            .wrap(from_fn(rate_limit_headers))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .wrap(Condition::new(
+                !cors_origins.is_empty(),
+                cors(&cors_origins),
+            ))
+            .wrap(from_fn(cors_errors_as_envelope))
+            .wrap(security_headers())
             .wrap(from_fn(request_id))
     })
     .workers(workers)
     .shutdown_timeout(settings.shutdown_timeout_secs)
+    .shutdown_signal(stop_signal())
     .client_request_timeout(Duration::from_secs(10))
     .listen(listener)?
     .run();

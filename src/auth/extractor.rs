@@ -9,6 +9,7 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use super::key::PresentedKey;
+use super::rate_limit::KeyRateLimiter;
 use super::verifier::{Identity, KeyVerifier};
 use super::Scope;
 use crate::error::ApiError;
@@ -44,6 +45,7 @@ impl<S: RequiredScope> FromRequest for RequireScope<S> {
             let identity = authenticate(&req).await?;
             // Recorded for the request log: which key made this request (never the key).
             req.extensions_mut().insert(identity.clone());
+            count_request(&req, &identity.key_id)?;
             if !identity.scopes.contains(S::SCOPE) {
                 return Err(ApiError::InsufficientScope(S::SCOPE.as_str()));
             }
@@ -73,5 +75,27 @@ async fn authenticate(req: &HttpRequest) -> Result<Identity, ApiError> {
     let verifier = req
         .app_data::<web::Data<KeyVerifier>>()
         .ok_or_else(|| ApiError::internal("KeyVerifier is not registered"))?;
-    verifier.verify(presented).await
+    // The TCP peer, not X-Forwarded-For: a header is the client's to forge.
+    let client = req.peer_addr().map(|addr| addr.ip());
+    verifier.verify(presented, client).await
+}
+
+/// Counts the request against the key's rate limit. The standing goes into the
+/// request's extensions, where the `rate_limit_headers` middleware reports it, on a
+/// 429 as on any other answer.
+fn count_request(req: &HttpRequest, key_id: &str) -> Result<(), ApiError> {
+    let Some(limiter) = req.app_data::<web::Data<KeyRateLimiter>>() else {
+        return Ok(());
+    };
+    match limiter.check(key_id) {
+        Ok(None) => Ok(()),
+        Ok(Some(status)) => {
+            req.extensions_mut().insert(status);
+            Ok(())
+        }
+        Err(over) => {
+            req.extensions_mut().insert(over.status);
+            Err(over.into())
+        }
+    }
 }

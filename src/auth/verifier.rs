@@ -1,5 +1,6 @@
 //! Turns a presented key into an authenticated identity, or refuses it.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use tokio::sync::Semaphore;
 
 use super::cache::VerifiedKeys;
 use super::key::{hash_secret, verify_secret, PresentedKey};
+use super::throttle::AuthThrottle;
 use super::Scopes;
 use crate::domain::Timestamp;
 use crate::error::ApiError;
@@ -25,28 +27,39 @@ pub struct Identity {
     pub scopes: Scopes,
 }
 
-/// Shared by every worker: the cache, a bound on concurrent argon2 runs, and the
-/// dummy hash that makes an unknown key cost what a wrong one does.
+/// Shared by every worker: the cache, a bound on concurrent argon2 runs, the throttle
+/// on failed checks per key id and client, and the dummy hash that makes an unknown
+/// key cost what a wrong one does.
 pub struct KeyVerifier {
     db: Db,
     verified: VerifiedKeys,
     argon2_slots: Semaphore,
+    throttle: AuthThrottle,
     dummy_hash: Arc<str>,
 }
 
 impl KeyVerifier {
-    pub fn new(db: Db, max_concurrent_argon2: usize) -> Result<Self, argon2::password_hash::Error> {
+    pub fn new(
+        db: Db,
+        max_concurrent_argon2: usize,
+        auth_failures_per_minute: u32,
+    ) -> Result<Self, argon2::password_hash::Error> {
         Ok(Self {
             db,
             verified: VerifiedKeys::default(),
             argon2_slots: Semaphore::new(max_concurrent_argon2.max(1)),
+            throttle: AuthThrottle::new(auth_failures_per_minute),
             dummy_hash: hash_secret("kontak-dummy-secret-for-timing")?.into(),
         })
     }
 
     /// Checks a presented key. Unknown, wrong and revoked keys all fail the same way,
-    /// after the same argon2 work.
-    pub async fn verify(&self, presented: PresentedKey) -> Result<Identity, ApiError> {
+    /// after the same argon2 work. `client` is the peer address, for the throttle.
+    pub async fn verify(
+        &self,
+        presented: PresentedKey,
+        client: Option<IpAddr>,
+    ) -> Result<Identity, ApiError> {
         let digest = presented.digest();
         let key_id = presented.id().to_owned();
         let row = {
@@ -65,6 +78,9 @@ impl KeyVerifier {
             };
         }
 
+        // Only after the cache: a key this process has verified is never throttled.
+        self.throttle.check(&key_id, client)?;
+
         let hash = match &row {
             Some(row) => Arc::from(row.secret_hash.as_str()),
             None => Arc::clone(&self.dummy_hash),
@@ -75,7 +91,10 @@ impl KeyVerifier {
                 self.verified.remember(digest, key_id);
                 Ok(self.admit(row))
             }
-            _ => Err(ApiError::InvalidKey),
+            _ => {
+                self.throttle.record_failure(&key_id, client);
+                Err(ApiError::InvalidKey)
+            }
         }
     }
 

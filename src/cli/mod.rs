@@ -1,7 +1,9 @@
-//! The command line: `kontak [serve]`, `kontak key …`, `kontak workspace …`.
+//! The command line: `kontak [serve]`, `kontak key …`, `kontak workspace …`,
+//! `kontak backup`, `kontak check`.
 
 mod demo;
 mod keys;
+mod maintenance;
 mod serve;
 mod workspaces;
 
@@ -54,6 +56,16 @@ pub enum Command {
     /// Inspect workspaces
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
+    /// Write a consistent copy of the database; safe while a server is running
+    Backup {
+        /// Where to write the copy; must not exist unless --force
+        path: PathBuf,
+        /// Replace PATH if it exists
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check the database's integrity and foreign keys; exits non-zero on any problem
+    Check,
     /// Demo data for offline demos
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -132,6 +144,8 @@ impl Cli {
             Some(Command::Demo(DemoCommand::Seed { workspace, count })) => {
                 demo::run_seed(&settings, &workspace, count)
             }
+            Some(Command::Backup { path, force }) => maintenance::backup(&settings, &path, force),
+            Some(Command::Check) => maintenance::check(&settings),
         }
     }
 }

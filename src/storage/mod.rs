@@ -9,12 +9,13 @@ pub mod contacts;
 mod error;
 pub mod idempotency;
 pub mod keys;
+pub mod maintenance;
 pub mod schema;
 pub mod tags;
 pub mod workspaces;
 mod writer;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use actix_web::web;
@@ -38,6 +39,8 @@ const POOL_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
 /// [`writer`]); `busy_timeout` covers writers in other processes (the CLI).
 #[derive(Clone)]
 pub struct Db {
+    path: PathBuf,
+    busy_timeout: Duration,
     readers: Pool<SqliteConnectionManager>,
     writer: Writer,
 }
@@ -55,6 +58,8 @@ impl Db {
             conn.pragma_update(None, "query_only", true)
         });
         Ok(Self {
+            path: path.to_path_buf(),
+            busy_timeout,
             writer: Writer::start(write_conn),
             readers: Pool::builder()
                 .max_size(readers)
@@ -72,6 +77,15 @@ impl Db {
     {
         let pool = self.readers.clone();
         web::block(move || job(&*pool.get()?))
+            .await
+            .map_err(|err| StorageError::Internal(err.to_string()))?
+    }
+
+    /// Folds the WAL into the database file, on a connection of its own: a checkpoint
+    /// cannot run inside the writer's transactions.
+    pub async fn checkpoint_wal(&self) -> Result<(), StorageError> {
+        let (path, busy_timeout) = (self.path.clone(), self.busy_timeout);
+        web::block(move || maintenance::checkpoint_wal(&open_connection(&path, busy_timeout)?))
             .await
             .map_err(|err| StorageError::Internal(err.to_string()))?
     }

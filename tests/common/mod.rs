@@ -1,6 +1,8 @@
 //! Starts the real application on port 0 with a fresh database, as `main` would.
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
+pub mod child;
+
 use std::path::PathBuf;
 
 use kontak::auth::provision::create_key;

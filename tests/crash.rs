@@ -1,0 +1,155 @@
+//! `kill -9` at random moments while creates run at full speed, again and again:
+//! every create that was answered 201 survives exactly, nothing is half-written, and
+//! the file passes `PRAGMA integrity_check`.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::child::{create_key, http, kontak_command, try_http, ServerProcess};
+use rand::Rng;
+use rusqlite::Connection;
+use serde_json::{json, Value};
+
+const KILLS: usize = 20;
+const WRITERS: usize = 4;
+
+#[test]
+fn every_acknowledged_create_survives_repeated_kill_9_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kontak.db");
+    let key = create_key(&db);
+    let counter = Arc::new(AtomicU64::new(0));
+    // phone -> the body sent (whether or not an answer came back)
+    let sent: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
+    // phone -> the id of a 201
+    let acknowledged: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+
+    for _ in 0..KILLS {
+        let mut server = ServerProcess::start(&db, &[]);
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|_| {
+                let (key, port) = (key.clone(), server.port);
+                let (counter, sent, acknowledged) =
+                    (counter.clone(), sent.clone(), acknowledged.clone());
+                std::thread::spawn(move || loop {
+                    let body = contact_body(counter.fetch_add(1, Ordering::Relaxed));
+                    let phone = body["phone"].as_str().unwrap().to_owned();
+                    sent.lock().unwrap().insert(phone.clone(), body.clone());
+                    let Some((status, answer)) =
+                        try_http(port, "POST", "/v1/contacts", &key, &body.to_string())
+                    else {
+                        return; // killed
+                    };
+                    assert_eq!(status, 201, "{answer}");
+                    let answer: Value = serde_json::from_str(&answer).unwrap();
+                    let id = answer["data"]["id"].as_str().unwrap().to_owned();
+                    acknowledged.lock().unwrap().insert(phone, id);
+                })
+            })
+            .collect();
+        let run = rand::thread_rng().gen_range(30..300);
+        std::thread::sleep(Duration::from_millis(run));
+        server.child.kill().unwrap(); // SIGKILL, by this child's own handle
+        server.child.wait().unwrap();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+    }
+
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    let sent = sent.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() >= KILLS,
+        "too few creates to prove anything: {}",
+        acknowledged.len()
+    );
+    let stored = list_everything(&db, &key);
+    eprintln!(
+        "{} creates answered 201, {} sent, {} stored, over {KILLS} kills",
+        acknowledged.len(),
+        sent.len(),
+        stored.len()
+    );
+    for (phone, id) in &acknowledged {
+        let contact = stored
+            .get(phone)
+            .unwrap_or_else(|| panic!("acknowledged {phone} is lost"));
+        assert_eq!(&contact["id"], id, "{phone}");
+    }
+    for (phone, contact) in &stored {
+        let body = sent
+            .get(phone)
+            .unwrap_or_else(|| panic!("{phone} was never sent"));
+        for field in ["name", "tags", "custom_fields"] {
+            assert_eq!(contact[field], body[field], "{phone}: {field}");
+        }
+    }
+    assert_links_are_whole(&db);
+    let check = kontak_command(&db).arg("check").output().unwrap();
+    assert!(check.status.success(), "{check:?}");
+    assert_eq!(String::from_utf8_lossy(&check.stdout), "ok\n");
+}
+
+/// A distinct contact with every kind of field, tags shared between contacts.
+fn contact_body(n: u64) -> Value {
+    json!({
+        "phone": format!("+62813{n:08}"),
+        "name": format!("Crash {n}"),
+        "tags": ["crash", format!("r{}", n % 7), format!("Mixed{}", n % 3)],
+        "custom_fields": {"n": n, "even": n % 2 == 0, "note": "x".repeat((n % 50) as usize)},
+    })
+}
+
+/// Every contact, by phone, through the API of a fresh server (stopped cleanly).
+fn list_everything(db: &std::path::Path, key: &str) -> HashMap<String, Value> {
+    let mut server = ServerProcess::start(db, &[]);
+    let mut all = HashMap::new();
+    for page in 1.. {
+        let path = format!("/v1/contacts?per_page=100&page={page}");
+        let (status, body) = http(server.port, "GET", &path, key, "");
+        assert_eq!(status, 200, "{body}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        for contact in body["data"].as_array().unwrap() {
+            let phone = contact["phone"].as_str().unwrap().to_owned();
+            assert!(all.insert(phone, contact.clone()).is_none(), "listed twice");
+        }
+        if body["meta"]["has_more"] != true {
+            break;
+        }
+    }
+    server.signal("TERM");
+    assert!(server.wait_for_exit(Duration::from_secs(30)).success());
+    all
+}
+
+/// Each contact's tag links are numbered 0..n without gaps, and point at tags of the
+/// contact's own workspace.
+fn assert_links_are_whole(db: &std::path::Path) {
+    let conn = Connection::open(db).unwrap();
+    let broken: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (
+                 SELECT ct.contact_seq FROM contact_tags ct
+                 JOIN contacts c ON c.seq = ct.contact_seq
+                 JOIN tags t ON t.id = ct.tag_id AND t.workspace_id = c.workspace_id
+                 GROUP BY ct.contact_seq
+                 HAVING max(ct.position) + 1 != count(*) OR count(*) != 3)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(broken, 0);
+    let untagged: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM contacts
+             WHERE seq NOT IN (SELECT contact_seq FROM contact_tags)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(untagged, 0, "a contact lost its tags");
+}
