@@ -43,6 +43,10 @@ pub struct Settings {
     /// Failed key checks (wrong, unknown or revoked keys) per minute, per key id and
     /// per client IP, before further checks are refused with 429; 0 disables.
     pub auth_failures_per_minute: u32,
+    /// Address for a second listener serving Prometheus metrics at `/metrics`; `None`
+    /// (the default) serves no metrics at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_bind: Option<String>,
     /// Country calling code for local numbers (`0812…` → `+62812…`); `None` keeps the
     /// reference's strict E.164.
     #[serde(
@@ -67,7 +71,7 @@ fn country_code<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<String
     }))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Pretty,
@@ -86,6 +90,7 @@ impl Default for Settings {
             busy_timeout_ms: 5000,
             max_body_bytes: 64 * 1024,
             shutdown_timeout_secs: 30,
+            metrics_bind: None,
             default_country_code: None,
             cors_allowed_origins: Vec::new(),
             rate_limit_per_minute: 6000,
@@ -101,6 +106,8 @@ pub struct FlagOverrides {
     pub db: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
 }
 
 impl Settings {
@@ -129,7 +136,7 @@ impl Settings {
     }
 
     /// The keys that `KONTAK_<KEY>` environment variables may set.
-    const KEYS: [&'static str; 13] = [
+    const KEYS: [&'static str; 14] = [
         "bind",
         "db",
         "log",
@@ -140,6 +147,7 @@ impl Settings {
         "max_body_bytes",
         "shutdown_timeout_secs",
         "default_country_code",
+        "metrics_bind",
         "cors_allowed_origins",
         "rate_limit_per_minute",
         "auth_failures_per_minute",
@@ -170,6 +178,7 @@ impl Settings {
             return Err("busy_timeout_ms: must be at most 60000".into());
         }
         self.phone_rules()?;
+        self.metrics_addr()?;
         if let Some(bad) = self.cors_allowed_origins.iter().find(|o| !is_origin(o)) {
             return Err(format!(
                 "cors_allowed_origins: {bad:?} is not an origin such as https://app.example.com \
@@ -180,6 +189,17 @@ impl Settings {
             return Err("shutdown_timeout_secs: must be at most 3600".into());
         }
         Ok(())
+    }
+
+    /// Where to serve metrics, if anywhere.
+    pub fn metrics_addr(&self) -> Result<Option<SocketAddr>, String> {
+        let Some(bind) = &self.metrics_bind else {
+            return Ok(None);
+        };
+        let addr = bind.to_socket_addrs().ok().and_then(|mut a| a.next());
+        addr.map(Some).ok_or_else(|| {
+            format!("metrics_bind: {bind:?} is not an address and port such as 127.0.0.1:9090")
+        })
     }
 
     /// How phone numbers are read, from `default_country_code`.

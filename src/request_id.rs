@@ -7,10 +7,11 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage};
+use actix_web::{web, Error, HttpMessage};
 use uuid::Uuid;
 
 use crate::auth::Identity;
+use crate::metrics::Metrics;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -37,6 +38,16 @@ pub async fn request_id(
 
     let mut res = next.call(req).await?;
 
+    let status = res.status().as_u16();
+    if let Some(metrics) = res.request().app_data::<web::Data<Metrics>>() {
+        let route = res.request().match_pattern();
+        metrics.observe(
+            route.as_deref().unwrap_or("unmatched"),
+            method.as_str(),
+            status,
+            started.elapsed().as_secs_f64(),
+        );
+    }
     let key_id = res
         .request()
         .extensions()
@@ -46,7 +57,7 @@ pub async fn request_id(
         request_id = %id,
         method = %method,
         path = %path,
-        status = res.status().as_u16(),
+        status,
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
         key_id = key_id.as_deref().unwrap_or("-"),
         "request"

@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Condition, NormalizePath, TrailingSlash};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 
 use crate::auth::{rate_limit_headers, KeyRateLimiter, KeyVerifier};
 use crate::config::Settings;
 use crate::error::extractor_configs;
+use crate::metrics::Metrics;
 use crate::request_id::request_id;
 use crate::routes::{self, ApiSettings};
 use crate::security::{cors, cors_errors_as_envelope, security_headers};
@@ -22,6 +23,7 @@ pub struct Application {
     port: u16,
     db: Db,
     server: Server,
+    metrics_server: Option<(Server, u16)>,
 }
 
 impl Application {
@@ -38,8 +40,18 @@ impl Application {
         let listener =
             TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
         let port = listener.local_addr()?.port();
-        let server = build_server(settings, db.clone(), listener)?;
-        Ok(Self { port, db, server })
+        let metrics = web::Data::new(Metrics::new());
+        let server = build_server(settings, db.clone(), listener, metrics.clone())?;
+        let metrics_server = match settings.metrics_addr().map_err(anyhow::Error::msg)? {
+            Some(addr) => Some(build_metrics_server(addr, db.clone(), metrics)?),
+            None => None,
+        };
+        Ok(Self {
+            port,
+            db,
+            server,
+            metrics_server,
+        })
     }
 
     /// The port actually bound (useful when `bind` asked for port 0).
@@ -51,10 +63,23 @@ impl Application {
         &self.db
     }
 
+    /// The port of the metrics listener, when `metrics_bind` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(_, port)| *port)
+    }
+
     /// Serves until SIGINT/SIGTERM, lets in-flight requests finish, then folds the WAL
     /// into the database file so that a stopped kontak leaves one complete `.db` file.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics_server.map(|(server, _)| {
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            handle
+        });
         self.server.await?;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         match self.db.checkpoint_wal().await {
             Ok(()) => tracing::info!("database checkpointed"),
             // Not fatal: SQLite replays the WAL on the next open.
@@ -64,7 +89,41 @@ impl Application {
     }
 }
 
-fn build_server(settings: &Settings, db: Db, listener: TcpListener) -> anyhow::Result<Server> {
+/// The listener for `/metrics`, apart from the API.
+fn build_metrics_server(
+    addr: std::net::SocketAddr,
+    db: Db,
+    metrics: web::Data<Metrics>,
+) -> anyhow::Result<(Server, u16)> {
+    let listener =
+        TcpListener::bind(addr).with_context(|| format!("cannot listen for metrics on {addr}"))?;
+    let port = listener.local_addr()?.port();
+    let db = web::Data::new(db);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(db.clone())
+            .app_data(metrics.clone())
+            .route("/metrics", web::get().to(serve_metrics))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok((server, port))
+}
+
+async fn serve_metrics(metrics: web::Data<Metrics>, db: web::Data<Db>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(metrics.render(&db))
+}
+
+fn build_server(
+    settings: &Settings,
+    db: Db,
+    listener: TcpListener,
+    metrics: web::Data<Metrics>,
+) -> anyhow::Result<Server> {
     let workers = match settings.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
@@ -88,6 +147,7 @@ fn build_server(settings: &Settings, db: Db, listener: TcpListener) -> anyhow::R
     let server = HttpServer::new(move || {
         App::new()
             .app_data(db.clone())
+            .app_data(metrics.clone())
             .app_data(verifier.clone())
             .app_data(api_settings.clone())
             .app_data(rate_limiter.clone())

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{FlagOverrides, Settings};
+use crate::config::{FlagOverrides, LogFormat, Settings};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,6 +27,10 @@ pub struct Cli {
     /// SQLite database file [default: kontak.db]
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
+
+    /// Log lines for people (pretty) or for log collectors (json) [default: pretty]
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
 
     /// Options for a bare `kontak`, which serves
     #[command(flatten)]
@@ -131,6 +135,7 @@ impl Cli {
         Ok(FlagOverrides {
             db: self.db.clone(),
             bind,
+            log_format: self.log_format,
         })
     }
 

@@ -81,6 +81,21 @@ impl Db {
             .map_err(|err| StorageError::Internal(err.to_string()))?
     }
 
+    /// How many read connections are open and idle.
+    pub fn read_pool_state(&self) -> r2d2::State {
+        self.readers.state()
+    }
+
+    /// The bytes on disk: the database file and its write-ahead log.
+    pub fn file_bytes(&self) -> u64 {
+        let size = |suffix: &str| {
+            let mut path = self.path.clone().into_os_string();
+            path.push(suffix);
+            std::fs::metadata(path).map_or(0, |m| m.len())
+        };
+        size("") + size("-wal")
+    }
+
     /// Folds the WAL into the database file, on a connection of its own: a checkpoint
     /// cannot run inside the writer's transactions.
     pub async fn checkpoint_wal(&self) -> Result<(), StorageError> {
