@@ -166,6 +166,10 @@ fn build_server(
             .wrap(from_fn(request_id))
     })
     .workers(workers)
+    // Blocking work is database reads (bounded by the read pool) and argon2 (bounded by
+    // its own semaphore); threads past that would only wait. Each extra thread also
+    // gets its own malloc arena, which kept hundreds of MiB resident under load.
+    .worker_max_blocking_threads(settings.read_connections as usize + 4)
     .shutdown_timeout(settings.shutdown_timeout_secs)
     .shutdown_signal(stop_signal())
     .client_request_timeout(Duration::from_secs(10))
