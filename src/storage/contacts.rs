@@ -1,10 +1,9 @@
 //! Contact rows: create and list, scoped to one workspace in every statement.
 
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::error::is_unique_violation;
 use super::tags::attach_tags;
 use super::{StorageError, WorkspaceId};
 use crate::domain::{fold_case, Contact, CustomFields, ListQuery, NewContact, Phone, Timestamp};
@@ -37,13 +36,45 @@ pub fn insert_contact(
 ) -> Result<Contact, StorageError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let id = Uuid::now_v7();
+    let Some(seq) = insert_contact_row(&tx, workspace, new, id, now)? else {
+        let existing_id = find_id_by_phone(&tx, workspace, &new.phone)?
+            .ok_or_else(|| StorageError::Internal("conflicting contact not found".into()))?;
+        return Err(StorageError::DuplicatePhone { existing_id });
+    };
+    let tags = attach_tags(&tx, workspace, seq, &new.tags, now)?;
+    tx.commit()?;
+    Ok(Contact {
+        id,
+        phone: new.phone.clone(),
+        name: new.name.as_ref().map(|n| n.as_str().to_owned()),
+        email: new.email.as_ref().map(|e| e.as_str().to_owned()),
+        tags,
+        custom_fields: new.custom_fields.clone(),
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// Writes the contact's own row (not its tags) and returns its `seq`, or `None` when the
+/// workspace already has the phone. The one place a contact row is written, so the API
+/// and `kontak import` store contacts identically.
+pub(super) fn insert_contact_row(
+    tx: &Transaction<'_>,
+    workspace: WorkspaceId,
+    new: &NewContact,
+    id: Uuid,
+    now: Timestamp,
+) -> Result<Option<i64>, StorageError> {
     let name = new.name.as_ref().map(|n| n.as_str());
     let email = new.email.as_ref().map(|e| e.as_str());
+    // The unique index settles duplicates; DO NOTHING turns a clash into "0 rows" for
+    // the caller to report, rather than an error that would abort a bulk import.
     let inserted = tx
         .prepare_cached(
             "INSERT INTO contacts
                  (id, workspace_id, phone, name, email, custom_fields, search_text, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+             ON CONFLICT (workspace_id, phone) DO NOTHING",
         )?
         .execute(params![
             id.to_string(),
@@ -54,27 +85,8 @@ pub fn insert_contact(
             new.custom_fields.to_json_text(),
             search_text(name, email),
             now.to_string(),
-        ]);
-    match inserted {
-        Err(err) if is_unique_violation(&err) => {
-            let existing_id = find_id_by_phone(&tx, workspace, &new.phone)?
-                .ok_or_else(|| StorageError::Internal("conflicting contact not found".into()))?;
-            return Err(StorageError::DuplicatePhone { existing_id });
-        }
-        other => other?,
-    };
-    let tags = attach_tags(&tx, workspace, tx.last_insert_rowid(), &new.tags, now)?;
-    tx.commit()?;
-    Ok(Contact {
-        id,
-        phone: new.phone.clone(),
-        name: name.map(str::to_owned),
-        email: email.map(str::to_owned),
-        tags,
-        custom_fields: new.custom_fields.clone(),
-        created_at: now,
-        updated_at: now,
-    })
+        ])?;
+    Ok((inserted == 1).then(|| tx.last_insert_rowid()))
 }
 
 /// The id of the workspace's contact with this phone, if there is one.

@@ -45,12 +45,3 @@ impl From<r2d2::Error> for StorageError {
         Self::Busy(err.to_string())
     }
 }
-
-/// True when `err` is a violation of a UNIQUE constraint or index.
-pub(super) fn is_unique_violation(err: &rusqlite::Error) -> bool {
-    matches!(
-        err,
-        rusqlite::Error::SqliteFailure(e, _)
-            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-    )
-}

@@ -5,6 +5,8 @@
 mod connection;
 pub mod contacts;
 mod error;
+pub mod export;
+pub mod import;
 pub mod keys;
 pub mod schema;
 mod tags;
