@@ -1,5 +1,9 @@
-//! The command line: `kontak [serve]`, `kontak key …`, `kontak workspace …`.
+//! The command line: `kontak [serve]`, `kontak key …`, `kontak workspace …`,
+//! `kontak import`, `kontak export`.
 
+mod export;
+mod format;
+mod import;
 mod keys;
 mod serve;
 mod workspaces;
@@ -50,6 +54,10 @@ pub enum Command {
     /// Inspect workspaces
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
+    /// Import contacts from NDJSON or CSV, validated as the API validates them
+    Import(import::ImportArgs),
+    /// Export one workspace's contacts as NDJSON or CSV that import reads back
+    Export(export::ExportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +116,8 @@ impl Cli {
             None | Some(Command::Serve(_)) => serve::run(settings),
             Some(Command::Key(command)) => keys::run(command, &settings),
             Some(Command::Workspace(WorkspaceCommand::List)) => workspaces::list(&settings),
+            Some(Command::Import(args)) => import::run(args, &settings),
+            Some(Command::Export(args)) => export::run(args, &settings),
         }
     }
 }
