@@ -60,7 +60,7 @@ end
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    '{"requests":%d,"duration_s":%.3f,"rps":%.1f,"p50_ms":%.3f,"p99_ms":%.3f,' ..
+    '{"requests":%d,"duration_s":%.3f,"rps":%.3f,"p50_ms":%.3f,"p99_ms":%.3f,' ..
     '"errors":%d,"non2xx":%d}\n',
     summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(99) / 1000,
