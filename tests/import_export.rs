@@ -5,6 +5,7 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use common::{phones, spawn_app};
 use serde_json::{json, Value};
@@ -365,6 +366,48 @@ fn import_reads_standard_input_when_given_a_format() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(summary(&stderr(&output)), counts(3, 0, 0));
     assert!(work.path("kontak-import.rejects.ndjson").exists());
+}
+
+/// Contacts in the database, or 0 while it does not exist yet.
+fn stored_contacts(db: &Path) -> i64 {
+    rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .and_then(|conn| conn.query_row("SELECT count(*) FROM contacts", [], |r| r.get(0)))
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_killed_import_leaves_whole_batches_and_a_rerun_finishes_the_job() {
+    let work = Workdir::new();
+    // One full batch (10,000) and half of the next.
+    let lines: String = (0..15_000)
+        .map(|i| format!("{{\"phone\": \"62811{i:07}\"}}\n"))
+        .collect();
+    let mut child = kontak_command(
+        work.dir.path(),
+        &["import", "-", "--format", "ndjson", "--workspace", "acme"],
+    )
+    .stdin(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    // Standard input stays open, so the second batch waits for more lines that never
+    // come, until the process is killed.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(lines.as_bytes()).unwrap();
+    let db = work.path("kontak.db");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while stored_contacts(&db) == 0 {
+        assert!(Instant::now() < deadline, "the first batch never committed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(stdin);
+    assert_eq!(stored_contacts(&db), 10_000, "exactly one whole batch");
+
+    work.write("all.ndjson", &lines);
+    assert_eq!(work.import("all.ndjson", "acme"), counts(5_000, 10_000, 0));
+    assert_eq!(stored_contacts(&db), 15_000);
 }
 
 #[test]

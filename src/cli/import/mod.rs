@@ -60,17 +60,7 @@ pub struct ImportArgs {
 pub fn run(args: ImportArgs, settings: &Settings) -> anyhow::Result<()> {
     let workspace = WorkspaceName::parse(&args.workspace).map_err(|e| anyhow!(e.message))?;
     let from_stdin = args.file.as_os_str() == "-";
-    let format = match (args.format, from_stdin) {
-        (Some(format), _) => format,
-        (None, true) => bail!("reading standard input needs --format ndjson or --format csv"),
-        (None, false) => DataFormat::from_path(&args.file).ok_or_else(|| {
-            anyhow!(
-                "cannot tell the format of {} from its extension (.ndjson, .jsonl or .csv); \
-                 say it with --format",
-                args.file.display()
-            )
-        })?,
-    };
+    let format = input_format(&args, from_stdin)?;
     let (input, size) = open_input(&args.file, from_stdin)?;
     // A bad CSV header stops here, before the database is touched.
     let records = Records::open(format, input)?;
@@ -105,6 +95,21 @@ pub fn run(args: ImportArgs, settings: &Settings) -> anyhow::Result<()> {
     };
     progress.finish(&source, workspace.as_str(), &tally, &report_path);
     Ok(())
+}
+
+/// `--format` if given, else what the file's extension says.
+fn input_format(args: &ImportArgs, from_stdin: bool) -> anyhow::Result<DataFormat> {
+    match (args.format, from_stdin) {
+        (Some(format), _) => Ok(format),
+        (None, true) => bail!("reading standard input needs --format ndjson or --format csv"),
+        (None, false) => DataFormat::from_path(&args.file).ok_or_else(|| {
+            anyhow!(
+                "cannot tell the format of {} from its extension (.ndjson, .jsonl or .csv); \
+                 say it with --format",
+                args.file.display()
+            )
+        }),
+    }
 }
 
 fn open_input(
