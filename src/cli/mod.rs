@@ -1,7 +1,10 @@
 //! The command line: `kontak [serve]`, `kontak key …`, `kontak workspace …`,
-//! `kontak backup`, `kontak check`.
+//! `kontak backup`, `kontak check`, `kontak import`, `kontak export`, `kontak demo`.
 
 mod demo;
+mod export;
+mod format;
+mod import;
 mod keys;
 mod maintenance;
 mod serve;
@@ -60,6 +63,10 @@ pub enum Command {
     /// Inspect workspaces
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
+    /// Import contacts from NDJSON or CSV, validated as the API validates them
+    Import(import::ImportArgs),
+    /// Export one workspace's contacts as NDJSON or CSV that import reads back
+    Export(export::ExportArgs),
     /// Write a consistent copy of the database; safe while a server is running
     Backup {
         /// Where to write the copy; must not exist unless --force
@@ -151,6 +158,8 @@ impl Cli {
             }
             Some(Command::Backup { path, force }) => maintenance::backup(&settings, &path, force),
             Some(Command::Check) => maintenance::check(&settings),
+            Some(Command::Import(args)) => import::run(args, &settings),
+            Some(Command::Export(args)) => export::run(args, &settings),
         }
     }
 }

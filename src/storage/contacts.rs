@@ -54,13 +54,48 @@ pub(super) fn insert_in(
     now: Timestamp,
 ) -> Result<Contact, StorageError> {
     let id = Uuid::now_v7();
+    let Some(seq) = insert_contact_row(tx, workspace, new, id, now)? else {
+        let holder = find_by_phone(tx, workspace, &new.phone)?
+            .ok_or_else(|| StorageError::Internal("conflicting contact not found".into()))?;
+        return Err(StorageError::DuplicatePhone {
+            existing_id: holder.contact.id,
+        });
+    };
+    let tags = attach_tags(tx, workspace, seq, &new.tags, now)?;
+    Ok(Contact {
+        id,
+        phone: new.phone.clone(),
+        name: new.name.as_ref().map(|n| n.as_str().to_owned()),
+        email: new.email.as_ref().map(|e| e.as_str().to_owned()),
+        tags,
+        custom_fields: new.custom_fields.clone(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    })
+}
+
+/// Writes the contact's own row (not its tags) and returns its `seq`, or `None` when the
+/// workspace already has the phone. The one place a contact row is written, so the API
+/// and `kontak import` store contacts identically (the search index and the counts
+/// follow through the schema's triggers).
+pub(super) fn insert_contact_row(
+    tx: &Connection,
+    workspace: WorkspaceId,
+    new: &NewContact,
+    id: Uuid,
+    now: Timestamp,
+) -> Result<Option<i64>, StorageError> {
     let name = new.name.as_ref().map(|n| n.as_str());
     let email = new.email.as_ref().map(|e| e.as_str());
+    // The unique index settles duplicates; DO NOTHING turns a clash into "0 rows" for
+    // the caller to report, rather than an error that would abort a bulk import.
     let inserted = tx
         .prepare_cached(
             "INSERT INTO contacts
                  (id, workspace_id, phone, name, email, custom_fields, search_text, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+             ON CONFLICT (workspace_id, phone) DO NOTHING",
         )?
         .execute(params![
             id.to_string(),
@@ -71,22 +106,8 @@ pub(super) fn insert_in(
             new.custom_fields.to_json_text(),
             search_text(name, email),
             now.to_storage(),
-        ]);
-    if let Err(err) = inserted {
-        return Err(phone_conflict(tx, workspace, &new.phone, err));
-    }
-    let tags = attach_tags(tx, workspace, tx.last_insert_rowid(), &new.tags, now)?;
-    Ok(Contact {
-        id,
-        phone: new.phone.clone(),
-        name: name.map(str::to_owned),
-        email: email.map(str::to_owned),
-        tags,
-        custom_fields: new.custom_fields.clone(),
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    })
+        ])?;
+    Ok((inserted == 1).then(|| tx.last_insert_rowid()))
 }
 
 /// Turns a unique violation on the phone into `DuplicatePhone` naming the holder.

