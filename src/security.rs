@@ -36,16 +36,25 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
     allowed_origins
         .iter()
         .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
-        .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
+            header::IF_MATCH,
             header::HeaderName::from_static("x-request-id"),
             header::HeaderName::from_static("idempotency-key"),
         ])
         .expose_headers([
             header::LOCATION,
+            header::ETAG,
             header::RETRY_AFTER,
+            header::HeaderName::from_static("idempotent-replayed"),
             header::HeaderName::from_static("x-request-id"),
             header::HeaderName::from_static("x-ratelimit-limit"),
             header::HeaderName::from_static("x-ratelimit-remaining"),

@@ -63,7 +63,26 @@ async fn cors_admits_exactly_the_configured_origins() {
     let h = allowed.headers();
     assert_eq!(h["access-control-allow-origin"], "https://app.example.com");
     let methods = h["access-control-allow-methods"].to_str().unwrap();
-    assert!(methods.contains("POST"), "{methods}");
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+        assert!(methods.contains(method), "{method} in {methods}");
+    }
+    // A browser upsert with a lost-update guard and a retry key.
+    let upsert = app
+        .client
+        .request(
+            Method::OPTIONS,
+            app.url("/v1/contacts/by-phone/628123456789"),
+        )
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "PUT")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization,content-type,if-match,idempotency-key",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(upsert.status().is_success(), "{}", upsert.status());
 
     let simple = app
         .client
@@ -76,7 +95,14 @@ async fn cors_admits_exactly_the_configured_origins() {
     let h = simple.headers();
     assert_eq!(h["access-control-allow-origin"], "https://app.example.com");
     let exposed = h["access-control-expose-headers"].to_str().unwrap();
-    assert!(exposed.contains("x-ratelimit-remaining"), "{exposed}");
+    for header in [
+        "x-ratelimit-remaining",
+        "etag",
+        "location",
+        "idempotent-replayed",
+    ] {
+        assert!(exposed.contains(header), "{header} in {exposed}");
+    }
 
     let other = app
         .client
