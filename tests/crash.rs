@@ -1,6 +1,7 @@
-//! `kill -9` at random moments while creates run at full speed, again and again:
-//! every create that was answered 201 survives exactly, nothing is half-written, and
-//! the file passes `PRAGMA integrity_check`.
+//! `kill -9` at random moments while creates and updates run at full speed, again and
+//! again: every create answered 201 and every update answered 200 survives exactly,
+//! nothing is half-written, the search index and the kept counts agree with the rows,
+//! and the file passes `PRAGMA integrity_check`.
 
 mod common;
 
@@ -27,6 +28,8 @@ fn every_acknowledged_create_survives_repeated_kill_9_intact() {
     let sent: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
     // phone -> the id of a 201
     let acknowledged: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+    // phone -> (the latest update answered 200, the latest update sent)
+    let updates: Arc<Mutex<HashMap<String, (u64, u64)>>> = Arc::default();
 
     for _ in 0..KILLS {
         let mut server = ServerProcess::start(&db, &[]);
@@ -50,7 +53,12 @@ fn every_acknowledged_create_survives_repeated_kill_9_intact() {
                     acknowledged.lock().unwrap().insert(phone, id);
                 })
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let updater = {
+            let (key, port) = (key.clone(), server.port);
+            let (acknowledged, updates) = (acknowledged.clone(), updates.clone());
+            std::thread::spawn(move || update_until_killed(port, &key, &acknowledged, &updates))
+        };
         let run = rand::thread_rng().gen_range(30..300);
         std::thread::sleep(Duration::from_millis(run));
         server.child.kill().unwrap(); // SIGKILL, by this child's own handle
@@ -58,6 +66,7 @@ fn every_acknowledged_create_survives_repeated_kill_9_intact() {
         for writer in writers {
             writer.join().unwrap();
         }
+        updater.join().unwrap();
     }
 
     let acknowledged = acknowledged.lock().unwrap().clone();
@@ -80,15 +89,36 @@ fn every_acknowledged_create_survives_repeated_kill_9_intact() {
             .unwrap_or_else(|| panic!("acknowledged {phone} is lost"));
         assert_eq!(&contact["id"], id, "{phone}");
     }
+    let updates = updates.lock().unwrap().clone();
+    let mut updated = 0;
     for (phone, contact) in &stored {
         let body = sent
             .get(phone)
             .unwrap_or_else(|| panic!("{phone} was never sent"));
+        let version = contact["custom_fields"]["update"].as_u64().unwrap_or(0);
+        let (answered, tried) = updates.get(phone).copied().unwrap_or((0, 0));
+        assert!(
+            (answered..=tried).contains(&version),
+            "{phone}: update {version} stored, {answered} answered, {tried} sent"
+        );
+        let expected = match version {
+            0 => body.clone(),
+            v => {
+                updated += 1;
+                updated_body(body, v)
+            }
+        };
         for field in ["name", "tags", "custom_fields"] {
-            assert_eq!(contact[field], body[field], "{phone}: {field}");
+            assert_eq!(contact[field], expected[field], "{phone}: {field}");
         }
     }
+    eprintln!("{updated} contacts hold an update");
+    assert!(
+        updated > 0,
+        "no update was stored: the test proved nothing about them"
+    );
     assert_links_are_whole(&db);
+    assert_index_and_counts_agree(&db);
     let check = kontak_command(&db).arg("check").output().unwrap();
     assert!(check.status.success(), "{check:?}");
     assert_eq!(String::from_utf8_lossy(&check.stdout), "ok\n");
@@ -102,6 +132,79 @@ fn contact_body(n: u64) -> Value {
         "tags": ["crash", format!("r{}", n % 7), format!("Mixed{}", n % 3)],
         "custom_fields": {"n": n, "even": n % 2 == 0, "note": "x".repeat((n % 50) as usize)},
     })
+}
+
+/// The body after update `version` of it: a new name, one more custom field.
+fn updated_body(body: &Value, version: u64) -> Value {
+    let mut updated = body.clone();
+    updated["name"] = json!(format!("{} v{version}", body["name"].as_str().unwrap()));
+    updated["custom_fields"]["update"] = json!(version);
+    updated
+}
+
+/// Updates acknowledged contacts one after another until the server dies, recording
+/// for each the update sent last and the one last answered 200.
+fn update_until_killed(
+    port: u16,
+    key: &str,
+    acknowledged: &Mutex<HashMap<String, String>>,
+    updates: &Mutex<HashMap<String, (u64, u64)>>,
+) {
+    let mut rng = rand::thread_rng();
+    loop {
+        let target = {
+            let acknowledged = acknowledged.lock().unwrap();
+            let count = acknowledged.len();
+            (count > 0).then(|| {
+                let (phone, id) = acknowledged.iter().nth(rng.gen_range(0..count)).unwrap();
+                (phone.clone(), id.clone())
+            })
+        };
+        let Some((phone, id)) = target else {
+            std::thread::sleep(Duration::from_millis(5));
+            continue;
+        };
+        let version = {
+            let mut updates = updates.lock().unwrap();
+            let entry = updates.entry(phone.clone()).or_insert((0, 0));
+            entry.1 += 1;
+            entry.1
+        };
+        let n: u64 = phone.trim_start_matches("+62813").parse().unwrap();
+        let body = updated_body(&contact_body(n), version);
+        let patch = json!({"name": body["name"], "custom_fields": {"update": version}});
+        let path = format!("/v1/contacts/{id}");
+        let Some((status, answer)) = try_http(port, "PATCH", &path, key, &patch.to_string()) else {
+            return; // killed
+        };
+        assert_eq!(status, 200, "{answer}");
+        updates.lock().unwrap().get_mut(&phone).unwrap().0 = version;
+    }
+}
+
+/// The trigram index holds exactly the contacts' rows, and the kept per-workspace
+/// counts equal the rows counted.
+fn assert_index_and_counts_agree(db: &std::path::Path) {
+    let conn = Connection::open(db).unwrap();
+    conn.execute(
+        "INSERT INTO contacts_fts (contacts_fts, rank) VALUES ('integrity-check', 0)",
+        [],
+    )
+    .unwrap();
+    let (indexed, rows, counted): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM contacts_fts_docsize),
+                    (SELECT count(*) FROM contacts),
+                    (SELECT coalesce(sum(contacts), 0) FROM workspace_stats)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (indexed, counted),
+        (rows, rows),
+        "index and counts follow the rows"
+    );
 }
 
 /// Every contact, by phone, through the API of a fresh server (stopped cleanly).
