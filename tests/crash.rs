@@ -130,7 +130,7 @@ fn contact_body(n: u64) -> Value {
         "phone": format!("+62813{n:08}"),
         "name": format!("Crash {n}"),
         "tags": ["crash", format!("r{}", n % 7), format!("Mixed{}", n % 3)],
-        "custom_fields": {"n": n, "even": n % 2 == 0, "note": "x".repeat((n % 50) as usize)},
+        "custom_fields": {"n": n, "even": n.is_multiple_of(2), "note": "x".repeat((n % 50) as usize)},
     })
 }
 
