@@ -70,6 +70,10 @@ seed=${SCHEMATHESIS_SEED:-20261125}
 seed_args=(--seed "$seed")
 [[ "$seed" == random ]] && seed_args=()
 
+# Not ensure_resource_availability ("a created resource can be read back"): schemathesis
+# reuses Idempotency-Key values across scenarios, so a create can be a replay of one
+# whose contact a later step deleted; the 201 is then right and the 404 too (see
+# tests/contract_findings.rs). use_after_free still checks that deletes stick.
 echo "== schemathesis against $base/openapi.json"
 # One worker: with two, hypothesis describes filters by parsing source in two threads at
 # once, which CPython 3.11 before 3.11.8 gets wrong ("AST constructor recursion depth
@@ -78,7 +82,7 @@ set +e
 # From target/contract, where schemathesis keeps its cache (.schemathesis/) and reports.
 (cd "$work" && venv/bin/schemathesis run "$base/openapi.json" \
     --header "Authorization: Bearer $key" \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,unsupported_method,use_after_free,ensure_resource_availability,ignored_auth \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,unsupported_method,use_after_free,ignored_auth \
     --mode all \
     --phases examples,coverage,fuzzing,stateful \
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-200}" \
