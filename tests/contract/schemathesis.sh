@@ -21,7 +21,11 @@ mkdir -p "$work"
 if ! cmp -s "$requirements" "$venv/installed-requirements.txt"; then
     echo "== installing $(grep '^schemathesis==' "$requirements") into $venv"
     rm -rf "$venv"
-    python3 -m venv "$venv"
+    if ! python3 -m venv "$venv"; then
+        # Debian's own python3 keeps venv in a package of its own.
+        apt-get install -y -q python3-venv > /dev/null
+        python3 -m venv "$venv"
+    fi
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
     cp "$requirements" "$venv/installed-requirements.txt"
 fi
