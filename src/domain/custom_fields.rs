@@ -263,3 +263,87 @@ mod tests {
         assert!(CustomFields::from_json(&max_key, "custom_fields").is_ok());
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Any JSON value, nested a little.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            "[a-z]{0,1010}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                prop::collection::vec((key(), inner), 0..60)
+                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![any::<String>(), "[a-z_ ]{0,70}"]
+    }
+
+    /// Objects of primitives, so that many parse.
+    fn mostly_primitive_object() -> impl Strategy<Value = Value> {
+        let primitive = prop_oneof![
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "[a-z ]{0,20}".prop_map(Value::String),
+            Just(Value::Null),
+        ];
+        prop::collection::vec(("[a-z_]{1,10}", primitive), 0..55)
+            .prop_map(|pairs| Value::Object(pairs.into_iter().collect()))
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics_and_accepts_only_bounded_primitives(
+            value in prop_oneof![json_value(), mostly_primitive_object()],
+        ) {
+            if let Ok(fields) = CustomFields::from_json(&value, "custom_fields") {
+                prop_assert!(fields.as_map().len() <= MAX_CUSTOM_FIELDS);
+                for (key, value) in fields.as_map() {
+                    prop_assert!(!key.trim().is_empty());
+                    prop_assert!(key.chars().count() <= MAX_KEY_CHARS);
+                    match value {
+                        Value::Bool(_) | Value::Number(_) => {}
+                        Value::String(text) => {
+                            prop_assert!(text.chars().count() <= MAX_STRING_VALUE_CHARS)
+                        }
+                        other => prop_assert!(false, "accepted non-primitive {other}"),
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn patches_never_panic_and_merges_stay_primitive_and_bounded(
+            current in mostly_primitive_object(),
+            patch in prop_oneof![json_value(), mostly_primitive_object()],
+        ) {
+            let Ok(current) = CustomFields::from_json(&current, "custom_fields") else {
+                return Ok(());
+            };
+            if let Ok(patch) = CustomFieldsPatch::from_json(&patch, "custom_fields") {
+                if let Ok(merged) = current.merged(&patch, "custom_fields") {
+                    prop_assert!(merged.as_map().len() <= MAX_CUSTOM_FIELDS);
+                    prop_assert!(merged
+                        .as_map()
+                        .values()
+                        .all(|v| matches!(v, Value::Bool(_) | Value::Number(_) | Value::String(_))));
+                }
+            }
+        }
+    }
+}

@@ -105,3 +105,29 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn email_like() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[ \t]{0,2}[a-zA-Z0-9.+_-]{1,12}@[a-z0-9-]{1,10}(\\.[a-z0-9-]{1,6}){0,3}[ \t]{0,2}",
+            "[a-z.@ -]{0,20}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics_and_accepted_addresses_are_trimmed_with_one_at(raw in email_like()) {
+            if let Ok(email) = Email::parse(&raw, "email") {
+                prop_assert_eq!(email.as_str(), raw.trim());
+                prop_assert_eq!(email.as_str().matches('@').count(), 1);
+                prop_assert!(email.as_str().len() <= MAX_LEN);
+            }
+        }
+    }
+}

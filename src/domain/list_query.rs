@@ -423,3 +423,61 @@ mod tests {
         assert!(SearchTerm::parse("a\u{1f}b", &strict()).is_err());
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const NAMES: [&str; 10] = [
+        "page",
+        "per_page",
+        "search",
+        "tag",
+        "sort",
+        "updated_since",
+        "created_since",
+        "include_deleted",
+        "_",
+        "",
+    ];
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[0-9]{0,25}",
+            "-?[0-9]{1,3}",
+            "(true|false|created_at|-name|name)",
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})",
+            "9999-12-31T23:59:59(Z|-[0-9]{2}:[0-9]{2})",
+            "0000-01-01T00:00:00(Z|\\+[0-9]{2}:[0-9]{2})",
+        ]
+    }
+
+    fn pair() -> impl Strategy<Value = (String, String)> {
+        (
+            prop_oneof![
+                prop::sample::select(NAMES.to_vec()).prop_map(str::to_owned),
+                any::<String>()
+            ],
+            value(),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn from_pairs_never_panics_and_accepted_pages_are_in_range(
+            pairs in prop::collection::vec(pair(), 0..8),
+        ) {
+            for rules in [PhoneRules::default(), PhoneRules::with_default_country_code("62").unwrap()] {
+                if let Ok(query) = ListQuery::from_pairs(&pairs, &rules) {
+                    prop_assert!((1..=MAX_PER_PAGE).contains(&query.per_page));
+                    prop_assert!(query.page >= 1);
+                    prop_assert!(query.filter.tag_keys.len() <= MAX_TAGS);
+                    let _ = query.offset();
+                }
+            }
+        }
+    }
+}

@@ -188,3 +188,66 @@ mod tests {
         assert_eq!(parse(&once), Ok(once.clone()));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    static ACCEPTED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\+[1-9][0-9]{7,14}$").unwrap());
+
+    fn strict() -> PhoneRules {
+        PhoneRules::default()
+    }
+
+    /// Strings made mostly of what phone numbers are written with, so that many parse.
+    fn phone_like() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[0-9+ ().\\-\t]{0,22}",
+            "\\+?[0-9]{6,17}",
+            "0[0-9]{6,14}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics_and_accepts_only_e164(raw in phone_like()) {
+            for rules in [strict(), PhoneRules::with_default_country_code("62").unwrap()] {
+                if let Ok(phone) = Phone::parse(&raw, "phone", &rules) {
+                    prop_assert!(ACCEPTED.is_match(phone.as_str()), "{raw:?} -> {phone:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn normalisation_is_idempotent(raw in phone_like()) {
+            for rules in [strict(), PhoneRules::with_default_country_code("62").unwrap()] {
+                if let Ok(once) = Phone::parse(&raw, "phone", &rules) {
+                    let twice = Phone::parse(once.as_str(), "phone", &rules);
+                    prop_assert_eq!(twice, Ok(once));
+                }
+            }
+        }
+
+        #[test]
+        fn separators_anywhere_are_ignored(
+            digits in "\\+?[0-9]{6,17}",
+            separators in prop::collection::vec(
+                (0usize..20, prop::sample::select(vec![" ", "-", ".", "(", ")", "\t", "\u{a0}"])),
+                0..6,
+            ),
+        ) {
+            let mut spelt: Vec<String> = digits.chars().map(String::from).collect();
+            for (at, separator) in separators {
+                spelt.insert(at.min(spelt.len()), separator.to_owned());
+            }
+            let spelt = spelt.concat();
+            let plain = Phone::parse(&digits, "phone", &strict()).map(|p| p.as_str().to_owned());
+            let separated = Phone::parse(&spelt, "phone", &strict()).map(|p| p.as_str().to_owned());
+            prop_assert_eq!(plain.map_err(|e| e.code), separated.map_err(|e| e.code));
+        }
+    }
+}

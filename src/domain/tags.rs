@@ -175,3 +175,50 @@ mod tests {
         assert_eq!(Tags::from_json(&json!(repeated), "tags").unwrap().len(), 1);
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    /// Array items: mostly strings, with repeats in other cases, and other JSON types.
+    fn item() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            6 => any::<String>().prop_map(Value::String),
+            6 => "[ ]{0,2}(vip|VIP|Vip|lead|Lead|a|A|b)[ ]{0,2}".prop_map(Value::String),
+            4 => "[a-zA-Z0-9 ]{0,70}".prop_map(Value::String),
+            1 => any::<i64>().prop_map(|n| json!(n)),
+            1 => Just(Value::Null),
+            1 => any::<bool>().prop_map(Value::Bool),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics_and_keeps_distinct_trimmed_bounded_tags(
+            items in prop::collection::vec(item(), 0..80),
+        ) {
+            if let Ok(tags) = Tags::from_json(&Value::Array(items), "tags") {
+                prop_assert!(tags.len() <= MAX_TAGS);
+                let mut keys = HashSet::new();
+                for tag in tags.iter() {
+                    prop_assert!(!tag.name().is_empty());
+                    prop_assert_eq!(tag.name(), tag.name().trim());
+                    prop_assert!(tag.name().chars().count() <= MAX_TAG_CHARS);
+                    prop_assert_eq!(tag.key(), fold_case(tag.name()));
+                    prop_assert!(keys.insert(tag.key().to_owned()), "duplicate {:?}", tag.key());
+                }
+            }
+        }
+
+        #[test]
+        fn many_spellings_of_few_tags_fit_whatever_their_number(
+            items in prop::collection::vec("(vip|VIP|Vip|lead|LEAD)", 0..200),
+        ) {
+            let tags = Tags::from_json(&json!(items), "tags").unwrap();
+            prop_assert!(tags.len() <= 2);
+        }
+    }
+}

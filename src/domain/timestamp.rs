@@ -38,10 +38,13 @@ impl Timestamp {
             .expect("a UTC instant always formats")
     }
 
-    /// Parses any RFC 3339 instant (any offset, any fraction) and normalises it.
+    /// Parses any RFC 3339 instant (any offset, any fraction) and normalises it. A time
+    /// that is in range as written but not in UTC (`9999-12-31T23:59:59-01:00`) is
+    /// `None`: converting it would panic.
     pub fn parse(text: &str) -> Option<Self> {
         OffsetDateTime::parse(text, &Rfc3339)
-            .ok()
+            .ok()?
+            .checked_to_offset(time::UtcOffset::UTC)
             .map(Self::from_datetime)
     }
 
@@ -93,6 +96,15 @@ mod tests {
             whole.to_storage() < at.to_storage(),
             "stored text sorts in time order"
         );
+    }
+
+    #[test]
+    fn rejects_times_that_leave_the_supported_range_in_utc() {
+        for text in ["9999-12-31T23:59:59-00:01", "9999-12-31T23:30:00-23:59"] {
+            assert_eq!(Timestamp::parse(text), None, "input {text:?}");
+        }
+        assert!(Timestamp::parse("9999-12-31T23:59:59+01:00").is_some());
+        assert!(Timestamp::parse("0000-01-01T00:00:00Z").is_some());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::body::read_json;
 use super::envelope::{Envelope, PageMeta};
 use super::etag::{etag, if_match};
 use super::idempotency::idempotent;
-use super::{method_not_allowed, ApiSettings};
+use super::{resource, ApiSettings};
 use crate::auth::{ContactsRead, ContactsWrite, RequireScope};
 use crate::domain::{Contact, ContactPatch, ListQuery, NewContact, Timestamp};
 use crate::error::ApiError;
@@ -17,17 +17,15 @@ use crate::storage::{contact_list, contact_updates, contacts, Db};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/v1/contacts")
+        resource("/v1/contacts")
             .route(web::get().to(list))
-            .route(web::post().to(create))
-            .default_service(web::to(|| method_not_allowed("GET, POST"))),
+            .route(web::post().to(create)),
     )
     .service(
-        web::resource("/v1/contacts/{id}")
+        resource("/v1/contacts/{id}")
             .route(web::get().to(get))
             .route(web::patch().to(patch))
-            .route(web::delete().to(delete))
-            .default_service(web::to(|| method_not_allowed("GET, PATCH, DELETE"))),
+            .route(web::delete().to(delete)),
     );
 }
 

@@ -7,7 +7,7 @@ use super::body::read_json;
 use super::contacts::contact_response;
 use super::etag::if_match;
 use super::idempotency::idempotent;
-use super::{method_not_allowed, ApiSettings};
+use super::{resource, ApiSettings};
 use crate::auth::{ContactsRead, ContactsWrite, RequireScope};
 use crate::domain::{ContactPatch, Phone, Timestamp};
 use crate::error::ApiError;
@@ -16,10 +16,9 @@ use crate::storage::{contacts, Db};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/v1/contacts/by-phone/{phone}")
+        resource("/v1/contacts/by-phone/{phone}")
             .route(web::get().to(get))
-            .route(web::put().to(upsert))
-            .default_service(web::to(|| method_not_allowed("GET, PUT"))),
+            .route(web::put().to(upsert)),
     );
 }
 

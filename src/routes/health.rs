@@ -6,21 +6,13 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use super::envelope::Envelope;
-use super::method_not_allowed;
+use super::resource;
 use crate::error::ApiError;
 use crate::storage::{maintenance, Db};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/healthz")
-            .route(web::get().to(healthz))
-            .default_service(web::to(|| method_not_allowed("GET"))),
-    );
-    cfg.service(
-        web::resource("/readyz")
-            .route(web::get().to(readyz))
-            .default_service(web::to(|| method_not_allowed("GET"))),
-    );
+    cfg.service(resource("/healthz").route(web::get().to(healthz)));
+    cfg.service(resource("/readyz").route(web::get().to(readyz)));
 }
 
 async fn healthz(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {

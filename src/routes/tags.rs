@@ -3,17 +3,13 @@
 use actix_web::{web, HttpResponse};
 
 use super::envelope::Envelope;
-use super::method_not_allowed;
+use super::resource;
 use crate::auth::{ContactsRead, RequireScope};
 use crate::error::ApiError;
 use crate::storage::{tags, Db};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/v1/tags")
-            .route(web::get().to(list))
-            .default_service(web::to(|| method_not_allowed("GET"))),
-    );
+    cfg.service(resource("/v1/tags").route(web::get().to(list)));
 }
 
 async fn list(
