@@ -224,6 +224,62 @@ async fn on_a_full_disk_writes_are_503_reads_keep_working_and_space_brings_write
     assert_eq!(app.listed("").await["meta"]["total"], 2);
 }
 
+/// A database the file system will not let kontak write (its files made immutable,
+/// which even root cannot write through an open descriptor): writes answer 503, reads
+/// keep working, and once the files are writable again writes work and the file is
+/// sound. Needs `chattr` and a file system with the immutable flag; skipped otherwise.
+#[actix_web::test]
+async fn a_database_that_cannot_be_written_answers_writes_503_and_keeps_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kontak.db");
+    let app = spawn_app_with(|s| s.db = db.clone()).await;
+    let first = app.created(&json!({"phone": "+628123456789"})).await;
+    let files = [db.clone(), dir.path().join("kontak.db-wal")];
+    let Some(frozen) = Immutable::set(&files) else {
+        eprintln!("SKIPPED: chattr +i is not available here");
+        return;
+    };
+
+    let response = app.create_contact(&json!({"phone": "+628123456780"})).await;
+    assert_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE",
+    )
+    .await;
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let listed = app.listed("").await;
+    assert_eq!(listed["data"][0]["id"], first["id"], "reads keep working");
+
+    drop(frozen);
+    app.created(&json!({"phone": "+628123456780"})).await;
+    assert_eq!(app.listed("").await["meta"]["total"], 2);
+    assert_eq!(check(&db), (true, "ok\n".to_owned()));
+}
+
+/// Files with the immutable attribute set, cleared again on drop.
+struct Immutable(Vec<std::path::PathBuf>);
+
+impl Immutable {
+    fn set(files: &[std::path::PathBuf]) -> Option<Self> {
+        let frozen = Self(files.to_vec());
+        let set = Command::new("chattr")
+            .arg("+i")
+            .args(files)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        set.then_some(frozen)
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").args(&self.0).status();
+    }
+}
+
 /// A 4 MiB tmpfs, lazily unmounted on drop (the server may still hold files open).
 struct SmallTmpfs(std::path::PathBuf);
 

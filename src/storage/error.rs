@@ -24,7 +24,8 @@ pub enum StorageError {
     /// was free in time. The request may be retried.
     #[error("database busy: {0}")]
     Busy(String),
-    /// The database cannot be written: a read-only file or a full disk.
+    /// The database cannot be written: a read-only file, a full disk, or the file
+    /// system refusing the write.
     #[error("database not writable: {0}")]
     ReadOnly(String),
     /// The file was written by a newer kontak, or its schema cannot be applied.
@@ -42,9 +43,14 @@ impl From<rusqlite::Error> for StorageError {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
                 Self::Busy(err.to_string())
             }
-            Some(ErrorCode::ReadOnly | ErrorCode::DiskFull | ErrorCode::CannotOpen) => {
-                Self::ReadOnly(err.to_string())
-            }
+            // An I/O error is the file system refusing (EPERM, EIO), not a bug in
+            // kontak: the client may retry once the operator has fixed the disk.
+            Some(
+                ErrorCode::ReadOnly
+                | ErrorCode::DiskFull
+                | ErrorCode::CannotOpen
+                | ErrorCode::SystemIoFailure,
+            ) => Self::ReadOnly(err.to_string()),
             _ => Self::Sqlite(err),
         }
     }
