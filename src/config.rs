@@ -36,6 +36,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     pub shutdown_timeout_secs: u64,
+    /// Seconds a client has to send a request's headers, and again its body.
+    pub request_timeout_secs: u64,
     /// Browser origins allowed to call the API cross-origin; empty means CORS is off.
     pub cors_allowed_origins: Vec<String>,
     /// Requests a key may make per minute (GCRA, bursts up to this many); 0 disables.
@@ -90,6 +92,7 @@ impl Default for Settings {
             busy_timeout_ms: 5000,
             max_body_bytes: 64 * 1024,
             shutdown_timeout_secs: 30,
+            request_timeout_secs: 10,
             metrics_bind: None,
             default_country_code: None,
             cors_allowed_origins: Vec::new(),
@@ -136,7 +139,7 @@ impl Settings {
     }
 
     /// The keys that `KONTAK_<KEY>` environment variables may set.
-    const KEYS: [&'static str; 14] = [
+    const KEYS: [&'static str; 15] = [
         "bind",
         "db",
         "log",
@@ -146,6 +149,7 @@ impl Settings {
         "busy_timeout_ms",
         "max_body_bytes",
         "shutdown_timeout_secs",
+        "request_timeout_secs",
         "default_country_code",
         "metrics_bind",
         "cors_allowed_origins",
@@ -184,6 +188,9 @@ impl Settings {
                 "cors_allowed_origins: {bad:?} is not an origin such as https://app.example.com \
                  (scheme and host, optional port, no path or trailing slash)"
             ));
+        }
+        if !(1..=600).contains(&self.request_timeout_secs) {
+            return Err("request_timeout_secs: must be from 1 to 600".into());
         }
         if self.shutdown_timeout_secs > 3600 {
             return Err("shutdown_timeout_secs: must be at most 3600".into());

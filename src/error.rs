@@ -43,6 +43,8 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// The key has used its `rate_limit_per_minute`.
@@ -76,6 +78,7 @@ impl ApiError {
             Self::AlreadyExists { .. } => "RESOURCE_ALREADY_EXISTS",
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::RequestTimeout => "REQUEST_TIMEOUT",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Self::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
             Self::CorsRejected(_) => "CORS_REJECTED",
@@ -116,6 +119,9 @@ impl ApiError {
             }
             Self::UnsupportedMediaType => {
                 "the request body must be JSON, sent with 'Content-Type: application/json'".into()
+            }
+            Self::RequestTimeout => {
+                "the request body did not arrive in time; send it without pausing".into()
             }
             Self::Unavailable(_) => {
                 "the service is busy or its database cannot be written right now; retry shortly"
@@ -211,6 +217,7 @@ impl ResponseError for ApiError {
             Self::AlreadyExists { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::RateLimited { .. } | Self::AuthThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -142,6 +142,7 @@ fn build_server(
     let api_settings = web::Data::new(ApiSettings {
         phone_rules: settings.phone_rules().map_err(anyhow::Error::msg)?,
         max_body_bytes: settings.max_body_bytes,
+        body_timeout: Duration::from_secs(settings.request_timeout_secs),
     });
     let (query_config, path_config) = extractor_configs();
     let server = HttpServer::new(move || {
@@ -172,7 +173,7 @@ fn build_server(
     .worker_max_blocking_threads(settings.read_connections as usize + 4)
     .shutdown_timeout(settings.shutdown_timeout_secs)
     .shutdown_signal(stop_signal())
-    .client_request_timeout(Duration::from_secs(10))
+    .client_request_timeout(Duration::from_secs(settings.request_timeout_secs))
     .listen(listener)?
     .run();
     Ok(server)

@@ -228,3 +228,31 @@ async fn metrics_are_served_only_on_their_own_listener() {
         .unwrap();
     assert_error(public, StatusCode::NOT_FOUND, "NOT_FOUND").await;
 }
+
+#[actix_web::test]
+async fn a_body_that_stalls_gets_408_in_the_envelope() {
+    use std::io::{Read, Write};
+    let app = spawn_app_with(|s| s.request_timeout_secs = 1).await;
+    let port: u16 = app.address.rsplit(':').next().unwrap().parse().unwrap();
+    let key = app.key.clone();
+    // A blocking socket on its own thread: the server runs on this test's runtime.
+    let answer = std::thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            stream,
+            "POST /v1/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"phone\":"
+        )
+        .unwrap();
+        // ...and nothing more: the rest of the body never comes.
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    });
+    let answer = actix_web::rt::task::spawn_blocking(move || answer.join().unwrap())
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""code":"REQUEST_TIMEOUT""#), "{answer}");
+    assert_eq!(app.listed("").await["meta"]["total"], 0);
+}

@@ -6,6 +6,7 @@ use actix_web::HttpRequest;
 use futures_util::StreamExt;
 use serde_json::Value;
 
+use super::ApiSettings;
 use crate::domain::{FieldError, ValidationCode};
 use crate::error::ApiError;
 
@@ -16,6 +17,21 @@ use crate::error::ApiError;
 /// body extractor would run alongside authentication and could answer an
 /// unauthenticated caller with a 400 or 415 instead of a 401.
 pub async fn read_json(
+    req: &HttpRequest,
+    payload: web::Payload,
+    settings: &ApiSettings,
+) -> Result<(Bytes, Value), ApiError> {
+    // A client that trickles its body would otherwise hold a connection and a worker
+    // slot for as long as it likes.
+    actix_web::rt::time::timeout(
+        settings.body_timeout,
+        read_within_limit(req, payload, settings.max_body_bytes),
+    )
+    .await
+    .map_err(|_| ApiError::RequestTimeout)?
+}
+
+async fn read_within_limit(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,

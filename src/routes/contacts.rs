@@ -67,7 +67,7 @@ async fn create(
     settings: web::Data<ApiSettings>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
-    let (raw, body) = read_json(&req, payload, settings.max_body_bytes).await?;
+    let (raw, body) = read_json(&req, payload, &settings).await?;
     idempotent(&req, &auth.identity, &raw, &db, || async {
         let new = NewContact::from_json(&body, &settings.phone_rules)?;
         let workspace = auth.identity.workspace_id;
@@ -100,7 +100,7 @@ async fn patch(
     settings: web::Data<ApiSettings>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
-    let (raw, body) = read_json(&req, payload, settings.max_body_bytes).await?;
+    let (raw, body) = read_json(&req, payload, &settings).await?;
     idempotent(&req, &auth.identity, &raw, &db, || async {
         let patch = ContactPatch::from_json(&body, &settings.phone_rules)?;
         let (workspace, expected) = (auth.identity.workspace_id, if_match(&req));

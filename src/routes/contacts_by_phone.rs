@@ -53,7 +53,7 @@ async fn upsert(
     settings: web::Data<ApiSettings>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
-    let (raw, body) = read_json(&req, payload, settings.max_body_bytes).await?;
+    let (raw, body) = read_json(&req, payload, &settings).await?;
     idempotent(&req, &auth.identity, &raw, &db, || async {
         let phone = path_phone(&phone, &settings)?;
         let rules = &settings.phone_rules;

@@ -24,6 +24,8 @@ pub use envelope::{Envelope, PageMeta};
 pub struct ApiSettings {
     pub phone_rules: PhoneRules,
     pub max_body_bytes: usize,
+    /// How long a client has to send a request body.
+    pub body_timeout: std::time::Duration,
 }
 
 pub use api_docs::OPENAPI_JSON;
