@@ -303,3 +303,65 @@ async fn a_search_page_past_the_end_still_counts_the_matches() {
         json!({"page": 9, "per_page": 20, "total": 3, "has_more": false})
     );
 }
+
+#[actix_web::test]
+async fn a_match_holds_the_whole_term_not_only_its_pieces() {
+    let app = spawn_app().await;
+    app.created(&json!({"phone": "628111111111", "name": "Budi Santoso"}))
+        .await;
+    app.created(&json!({"phone": "628222222222", "name": "Santoso Budi"}))
+        .await;
+    app.created(&json!({"phone": "628333333333", "name": "Budiman", "email": "santoso@toko.id"}))
+        .await;
+    // Every contact holds the trigrams of each term; only one holds each term.
+    assert_eq!(
+        app.listed_phones("search=budi%20santoso").await,
+        ["+628111111111"]
+    );
+    assert_eq!(
+        app.listed_phones("search=santoso%20budi").await,
+        ["+628222222222"]
+    );
+    assert_eq!(
+        app.listed("search=budi%20santoso").await["meta"]["total"],
+        1
+    );
+    // Digits of one number do not join with another's.
+    assert_eq!(app.listed("search=1112222").await["meta"]["total"], 0);
+}
+
+#[actix_web::test]
+async fn search_results_keep_every_sort_order_of_the_plain_list() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for i in 0..23 {
+        let mut body =
+            json!({"phone": format!("6281200000{i:02}"), "email": format!("c{i}@kantor.id")});
+        if i % 4 != 0 {
+            // Repeated names, so that ties fall to insertion order.
+            body["name"] = json!(format!("Nama {}", i % 5));
+        }
+        ids.push(app.created(&body).await["id"].as_str().unwrap().to_owned());
+    }
+    // Touch a few, so that update order differs from creation order.
+    for i in [3, 17, 8] {
+        let response = app.patch_contact(&ids[i], &json!({"name": "Diubah"})).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    for sort in [
+        "-created_at",
+        "created_at",
+        "-updated_at",
+        "updated_at",
+        "name",
+        "-name",
+    ] {
+        for page in 1..=4 {
+            let paging = format!("sort={sort}&per_page=7&page={page}");
+            let plain = app.listed(&paging).await;
+            let found = app.listed(&format!("{paging}&search=kantor")).await;
+            assert_eq!(phones(&found), phones(&plain), "{paging}");
+            assert_eq!(found["meta"], plain["meta"], "{paging}");
+        }
+    }
+}

@@ -48,8 +48,9 @@ async fn list(
     let query = ListQuery::from_pairs(&params, &settings.phone_rules)?;
     let workspace = auth.identity.workspace_id;
     let (page, per_page, offset) = (query.page, query.per_page, query.offset());
+    let counts = db.trigram_counts();
     let found = db
-        .read(move |conn| contact_list::list_contacts(conn, workspace, &query))
+        .read(move |conn| contact_list::list_contacts(conn, &counts, workspace, &query))
         .await?;
     let meta = PageMeta {
         page,

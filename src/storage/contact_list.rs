@@ -9,10 +9,12 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::contacts::{
-    contact_from_row, parse_timestamp, parse_uuid, CONTACT_COLUMNS, CONTACT_COLUMN_COUNT,
+    contact_from_row, find_by_seq, parse_timestamp, parse_uuid, CONTACT_COLUMNS,
 };
+use super::list_order::{ListOrder, Ranked, TopRanked};
+use super::trigrams::{candidate_query, TrigramCounts};
 use super::{StorageError, WorkspaceId};
-use crate::domain::{Contact, ListFilter, ListQuery, SearchTerm, SortOrder, Timestamp};
+use crate::domain::{Contact, ListFilter, ListQuery, SortOrder, Timestamp};
 
 /// One entry of a list: a contact, or (in a feed with `include_deleted=true`) the
 /// tombstone of one.
@@ -38,14 +40,16 @@ pub struct ContactPage {
 /// transaction so that the two agree.
 pub fn list_contacts(
     conn: &Connection,
+    counts: &TrigramCounts,
     workspace: WorkspaceId,
     query: &ListQuery,
 ) -> Result<ContactPage, StorageError> {
     let tx = conn.unchecked_transaction()?;
+    let condition = live_condition(&tx, counts, workspace, &query.filter)?;
     let page = if query.filter.include_deleted {
-        list_with_tombstones(&tx, workspace, query)?
+        list_with_tombstones(&tx, condition, workspace, query)?
     } else {
-        list_live(&tx, workspace, query)?
+        list_live(&tx, condition, query)?
     };
     tx.finish()?;
     Ok(page)
@@ -53,10 +57,10 @@ pub fn list_contacts(
 
 fn list_live(
     conn: &Connection,
-    workspace: WorkspaceId,
+    (condition, values): (String, Vec<SqlValue>),
     query: &ListQuery,
 ) -> Result<ContactPage, StorageError> {
-    let (condition, values) = live_condition(workspace, &query.filter);
+    let workspace = &values[0];
     if condition.contains(TRIGRAM_MATCH) {
         return list_found(conn, &condition, values, query);
     }
@@ -65,49 +69,54 @@ fn list_live(
         conn.prepare_cached(
             "SELECT coalesce((SELECT contacts FROM workspace_stats WHERE workspace_id = ?1), 0)",
         )?
-        .query_row([workspace.0], |row| row.get::<_, i64>(0))? as u64
+        .query_row([workspace], |row| row.get::<_, i64>(0))? as u64
     } else {
         count(conn, &condition, &values)?
     };
     // The page is found by seq alone first, which the order indexes cover, so rows
     // skipped by the offset are never read from the table; only the page's rows are.
-    let order = live_order(query.sort);
+    let order = ListOrder::of(query.sort).sql();
     let sql = format!(
         "SELECT {CONTACT_COLUMNS} FROM contacts c
           WHERE c.seq IN (SELECT c.seq FROM contacts c WHERE {condition}
                            ORDER BY {order} {LIMIT_OFFSET})
           ORDER BY {order}"
     );
-    let items = read_page(conn, &sql, values, query, |_| Ok(()))?;
+    let items = read_page(conn, &sql, values, query)?;
     Ok(ContactPage { items, total })
 }
 
 /// A search the trigram index serves: the matches are found through the index (never
-/// by walking the workspace), and counted and paged in one pass over them.
+/// by walking the workspace), then counted and ranked in one pass over them, keeping
+/// only as many as the page needs; the page's rows are read last.
 fn list_found(
     conn: &Connection,
     condition: &str,
     values: Vec<SqlValue>,
     query: &ListQuery,
 ) -> Result<ContactPage, StorageError> {
-    let order = live_order(query.sort);
-    let sql = format!(
-        "SELECT {CONTACT_COLUMNS}, page.total
-           FROM (SELECT c.seq AS seq, count(*) OVER () AS total
-                   FROM contacts c WHERE {condition}
-                  ORDER BY {order} {LIMIT_OFFSET}) page
-           JOIN contacts c ON c.seq = page.seq
-          ORDER BY {order}"
-    );
+    let order = ListOrder::of(query.sort);
+    let skip = usize::try_from(query.offset()).unwrap_or(usize::MAX);
+    let mut top = TopRanked::new(order, skip.saturating_add(query.per_page as usize));
     let mut total = 0;
-    let items = read_page(conn, &sql, values.clone(), query, |row| {
-        total = row.get::<_, i64>(CONTACT_COLUMN_COUNT)? as u64;
-        Ok(())
-    })?;
-    if items.is_empty() && query.page > 1 {
-        // Past the last page there is no row to carry the total.
-        total = count(conn, condition, &values)?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM contacts c WHERE {condition}",
+        order.ranked_columns()
+    ))?;
+    let mut rows = stmt.query(params_from_iter(values.iter()))?;
+    while let Some(row) = rows.next()? {
+        total += 1;
+        top.offer(Ranked {
+            seq: row.get(0)?,
+            no_name: row.get(1)?,
+            key: row.get(2)?,
+        });
     }
+    let items = top
+        .into_sorted(skip)
+        .into_iter()
+        .map(|ranked| Ok(ListItem::Contact(find_by_seq(conn, ranked.seq)?.contact)))
+        .collect::<Result<_, StorageError>>()?;
     Ok(ContactPage { items, total })
 }
 
@@ -120,21 +129,19 @@ fn count(conn: &Connection, condition: &str, values: &[SqlValue]) -> Result<u64,
     Ok(total as u64)
 }
 
-/// Runs a page query whose first columns are [`CONTACT_COLUMNS`], binding `values`
-/// then LIMIT and OFFSET; `extra` reads whatever follows those columns.
+/// Runs a page query that selects [`CONTACT_COLUMNS`], binding `values` then LIMIT
+/// and OFFSET.
 fn read_page(
     conn: &Connection,
     sql: &str,
     mut values: Vec<SqlValue>,
     query: &ListQuery,
-    mut extra: impl FnMut(&rusqlite::Row<'_>) -> Result<(), StorageError>,
 ) -> Result<Vec<ListItem>, StorageError> {
     values.extend(limit_offset(query));
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query(params_from_iter(values.iter()))?;
     let mut items = Vec::with_capacity(query.per_page as usize);
     while let Some(row) = rows.next()? {
-        extra(row)?;
         items.push(ListItem::Contact(contact_from_row(row)?));
     }
     Ok(items)
@@ -145,10 +152,10 @@ fn read_page(
 /// tag filter: a client mirroring a filtered view drops the id if it has it.
 fn list_with_tombstones(
     conn: &Connection,
+    (live, mut values): (String, Vec<SqlValue>),
     workspace: WorkspaceId,
     query: &ListQuery,
 ) -> Result<ContactPage, StorageError> {
-    let (live, mut values) = live_condition(workspace, &query.filter);
     let since = query.filter.updated_since.map(Timestamp::to_storage);
     values.push(SqlValue::Integer(workspace.0));
     values.push(since.map_or(SqlValue::Null, SqlValue::Text));
@@ -180,7 +187,7 @@ fn list_with_tombstones(
     let mut items = Vec::with_capacity(entries.len());
     for (seq, id, updated_at) in entries {
         items.push(match seq {
-            Some(seq) => ListItem::Contact(super::contacts::find_by_seq(conn, seq)?.contact),
+            Some(seq) => ListItem::Contact(find_by_seq(conn, seq)?.contact),
             None => ListItem::Deleted {
                 id: parse_uuid(&id)?,
                 deleted: true,
@@ -194,31 +201,37 @@ fn list_with_tombstones(
     })
 }
 
-/// The WHERE clause over `contacts c` for this filter, and its bound values in order.
-fn live_condition(workspace: WorkspaceId, filter: &ListFilter) -> (String, Vec<SqlValue>) {
+/// The WHERE clause over `contacts c` for this filter, and its bound values in order;
+/// the workspace is always the first value.
+fn live_condition(
+    conn: &Connection,
+    counts: &TrigramCounts,
+    workspace: WorkspaceId,
+    filter: &ListFilter,
+) -> Result<(String, Vec<SqlValue>), StorageError> {
     let mut condition = String::from("c.workspace_id = ?");
     let mut values = vec![SqlValue::Integer(workspace.0)];
     if let Some(search) = &filter.search {
-        match trigram_query(search) {
-            Some(expression) => {
-                // "+" keeps the planner off the workspace index: walking a whole
-                // workspace to test each row against the matches costs far more than
-                // looking up each match and checking its workspace.
-                condition = format!("+{condition} AND {TRIGRAM_MATCH}");
-                values.push(SqlValue::Text(expression));
-            }
-            None => {
-                // Too short for the trigram index: a scan. instr() matches literally,
-                // so '%' and '_' in a term are plain characters.
-                condition.push_str(" AND (instr(c.search_text, ?) > 0 OR instr(c.phone, ?) > 0)");
-                values.push(SqlValue::Text(search.folded().to_owned()));
-                values.push(
-                    search
-                        .phone_digits()
-                        .map_or(SqlValue::Null, |d| SqlValue::Text(d.to_owned())),
-                );
-            }
+        let texts: Vec<&str> = std::iter::once(search.folded())
+            .chain(search.phone_digits())
+            .collect();
+        if let Some(expression) = candidate_query(conn, counts, &texts)? {
+            // The index gives candidates; the text check below keeps the matches.
+            // "+" keeps the planner off the workspace index: walking a whole
+            // workspace to test each row costs far more than looking up each
+            // candidate and checking its workspace.
+            condition = format!("+{condition} AND {TRIGRAM_MATCH}");
+            values.push(SqlValue::Text(expression));
         }
+        // Without the index (a term under three characters) this is a scan.
+        // instr() matches literally, so '%' and '_' in a term are plain characters.
+        condition.push_str(" AND (instr(c.search_text, ?) > 0 OR instr(c.phone, ?) > 0)");
+        values.push(SqlValue::Text(search.folded().to_owned()));
+        values.push(
+            search
+                .phone_digits()
+                .map_or(SqlValue::Null, |d| SqlValue::Text(d.to_owned())),
+        );
     }
     if let Some(since) = filter.updated_since {
         condition.push_str(" AND c.updated_at >= ?");
@@ -236,36 +249,11 @@ fn live_condition(workspace: WorkspaceId, filter: &ListFilter) -> (String, Vec<S
         values.push(SqlValue::Integer(workspace.0));
         values.push(SqlValue::Text(key.clone()));
     }
-    (condition, values)
+    Ok((condition, values))
 }
 
 /// The condition that selects a search's matches through the trigram index.
 const TRIGRAM_MATCH: &str = "c.seq IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?)";
-
-/// The trigram index finds substrings of three characters or more.
-const TRIGRAM: usize = 3;
-
-/// The full-text query for `search`: its folded text in names and emails, or its digits
-/// in phone numbers, each as a quoted phrase (a literal substring; nothing in it is
-/// query syntax). `None` when a part is too short for the index to serve.
-fn trigram_query(search: &SearchTerm) -> Option<String> {
-    let folded = search.folded();
-    if folded.chars().count() < TRIGRAM {
-        return None;
-    }
-    let mut expression = format!("search_text : {}", quoted(folded));
-    if let Some(digits) = search.phone_digits() {
-        if digits.len() < TRIGRAM {
-            return None;
-        }
-        expression.push_str(&format!(" OR phone_digits : {}", quoted(digits)));
-    }
-    Some(expression)
-}
-
-fn quoted(text: &str) -> String {
-    format!("\"{}\"", text.replace('"', "\"\""))
-}
 
 /// LIMIT and OFFSET, both bound. Written `? + 0` because SQLite's planner reads a bare
 /// `LIMIT ?` value, and then re-prepares the statement every time it is bound: a
@@ -278,19 +266,6 @@ fn limit_offset(query: &ListQuery) -> [SqlValue; 2] {
         SqlValue::Integer(i64::from(query.per_page)),
         SqlValue::Integer(i64::try_from(query.offset()).unwrap_or(i64::MAX)),
     ]
-}
-
-/// ORDER BY for live contacts; `seq` (insertion order) breaks ties. Contacts without
-/// a name sort after those with one, in either direction.
-fn live_order(sort: SortOrder) -> &'static str {
-    match sort {
-        SortOrder::NewestFirst => "c.created_at DESC, c.seq DESC",
-        SortOrder::OldestFirst => "c.created_at ASC, c.seq ASC",
-        SortOrder::RecentlyUpdatedFirst => "c.updated_at DESC, c.seq DESC",
-        SortOrder::LeastRecentlyUpdatedFirst => "c.updated_at ASC, c.seq ASC",
-        SortOrder::NameAscending => "c.name IS NULL, c.search_text ASC, c.seq ASC",
-        SortOrder::NameDescending => "c.name IS NULL, c.search_text DESC, c.seq DESC",
-    }
 }
 
 /// ORDER BY for the union of contacts and tombstones. A tombstone's time is its

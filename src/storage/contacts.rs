@@ -24,9 +24,6 @@ pub(super) const CONTACT_COLUMNS: &str = "c.id, c.phone, c.name, c.email, c.cust
          WHERE ct.contact_seq = c.seq),
        c.seq";
 
-/// How many columns [`CONTACT_COLUMNS`] selects.
-pub(super) const CONTACT_COLUMN_COUNT: usize = 10;
-
 /// A contact with its row id, for writes that follow a read.
 pub(super) struct StoredContact {
     pub seq: i64,

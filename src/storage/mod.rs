@@ -11,13 +11,16 @@ pub mod export;
 pub mod idempotency;
 pub mod import;
 pub mod keys;
+mod list_order;
 pub mod maintenance;
 pub mod schema;
 pub mod tags;
+pub mod trigrams;
 pub mod workspaces;
 mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
@@ -27,6 +30,7 @@ use rusqlite::Connection;
 
 pub use connection::open_connection;
 pub use error::StorageError;
+use trigrams::TrigramCounts;
 pub use workspaces::WorkspaceId;
 use writer::Writer;
 
@@ -45,6 +49,7 @@ pub struct Db {
     busy_timeout: Duration,
     readers: Pool<SqliteConnectionManager>,
     writer: Writer,
+    trigram_counts: Arc<TrigramCounts>,
 }
 
 impl Db {
@@ -63,6 +68,7 @@ impl Db {
             path: path.to_path_buf(),
             busy_timeout,
             writer: Writer::start(write_conn),
+            trigram_counts: Arc::default(),
             readers: Pool::builder()
                 .max_size(readers)
                 .min_idle(Some(1))
@@ -81,6 +87,11 @@ impl Db {
         web::block(move || job(&*pool.get()?))
             .await
             .map_err(|err| StorageError::Internal(err.to_string()))?
+    }
+
+    /// What searches of this database have learnt about its trigram index.
+    pub fn trigram_counts(&self) -> Arc<TrigramCounts> {
+        Arc::clone(&self.trigram_counts)
     }
 
     /// How many read connections are open and idle.

@@ -1,0 +1,189 @@
+//! The order of a contact list, once: as SQL for the queries an index serves, and as a
+//! comparison for search matches, which are counted and ranked in one pass here.
+
+use std::cmp::Ordering;
+
+use crate::domain::SortOrder;
+
+/// A list order: contacts without a name last (for name orders), then a key column,
+/// then `seq` (insertion order) to break ties, the last two in one direction.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ListOrder {
+    pub name_last: bool,
+    pub key: &'static str,
+    pub descending: bool,
+}
+
+impl ListOrder {
+    pub fn of(sort: SortOrder) -> Self {
+        let (name_last, key, descending) = match sort {
+            SortOrder::NewestFirst => (false, "c.created_at", true),
+            SortOrder::OldestFirst => (false, "c.created_at", false),
+            SortOrder::RecentlyUpdatedFirst => (false, "c.updated_at", true),
+            SortOrder::LeastRecentlyUpdatedFirst => (false, "c.updated_at", false),
+            SortOrder::NameAscending => (true, "c.search_text", false),
+            SortOrder::NameDescending => (true, "c.search_text", true),
+        };
+        Self {
+            name_last,
+            key,
+            descending,
+        }
+    }
+
+    /// The ORDER BY terms over `contacts c`.
+    pub fn sql(self) -> String {
+        let direction = if self.descending { "DESC" } else { "ASC" };
+        let name_last = if self.name_last {
+            "c.name IS NULL, "
+        } else {
+            ""
+        };
+        format!("{name_last}{} {direction}, c.seq {direction}", self.key)
+    }
+
+    /// The columns a [`Ranked`] is read from: seq, whether the name is missing, the key.
+    pub fn ranked_columns(self) -> String {
+        let no_name = if self.name_last {
+            "c.name IS NULL"
+        } else {
+            "0"
+        };
+        format!("c.seq, {no_name}, {}", self.key)
+    }
+
+    fn compare(self, a: &Ranked, b: &Ranked) -> Ordering {
+        // Key text compares byte by byte, as SQLite's BINARY collation does.
+        let within = a.key.cmp(&b.key).then(a.seq.cmp(&b.seq));
+        let within = if self.descending {
+            within.reverse()
+        } else {
+            within
+        };
+        a.no_name.cmp(&b.no_name).then(within)
+    }
+}
+
+/// A match's place in the order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Ranked {
+    pub seq: i64,
+    pub no_name: bool,
+    pub key: String,
+}
+
+/// Keeps the first `wanted` entries in the order out of however many are offered, in
+/// memory proportional to `wanted`.
+pub(super) struct TopRanked {
+    order: ListOrder,
+    wanted: usize,
+    kept: Vec<Ranked>,
+}
+
+impl TopRanked {
+    pub fn new(order: ListOrder, wanted: usize) -> Self {
+        Self {
+            order,
+            wanted,
+            kept: Vec::new(),
+        }
+    }
+
+    pub fn offer(&mut self, entry: Ranked) {
+        if self.wanted == 0 {
+            return;
+        }
+        self.kept.push(entry);
+        if self.kept.len() >= self.wanted.saturating_mul(2).max(1024) {
+            self.keep_first_wanted();
+        }
+    }
+
+    /// The kept entries in order, skipping the first `skip`.
+    pub fn into_sorted(mut self, skip: usize) -> Vec<Ranked> {
+        self.keep_first_wanted();
+        let order = self.order;
+        self.kept.sort_unstable_by(|a, b| order.compare(a, b));
+        self.kept.into_iter().skip(skip).collect()
+    }
+
+    fn keep_first_wanted(&mut self) {
+        if self.kept.len() > self.wanted {
+            let order = self.order;
+            self.kept
+                .select_nth_unstable_by(self.wanted - 1, |a, b| order.compare(a, b));
+            self.kept.truncate(self.wanted);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ranked(seq: i64, no_name: bool, key: &str) -> Ranked {
+        Ranked {
+            seq,
+            no_name,
+            key: key.to_owned(),
+        }
+    }
+
+    #[test]
+    fn newest_first_is_time_then_seq_descending() {
+        assert_eq!(
+            ListOrder::of(SortOrder::NewestFirst).sql(),
+            "c.created_at DESC, c.seq DESC"
+        );
+        let order = ListOrder::of(SortOrder::NewestFirst);
+        let mut top = TopRanked::new(order, 2);
+        top.offer(ranked(1, false, "2026-01-01"));
+        top.offer(ranked(3, false, "2026-01-02"));
+        top.offer(ranked(2, false, "2026-01-02"));
+        let seqs: Vec<i64> = top.into_sorted(0).iter().map(|r| r.seq).collect();
+        assert_eq!(seqs, vec![3, 2]);
+    }
+
+    #[test]
+    fn contacts_without_a_name_come_last_in_either_name_order() {
+        for sort in [SortOrder::NameAscending, SortOrder::NameDescending] {
+            let mut top = TopRanked::new(ListOrder::of(sort), 3);
+            top.offer(ranked(1, true, "\u{1f}a@x.id"));
+            top.offer(ranked(2, false, "budi\u{1f}"));
+            top.offer(ranked(3, false, "ani\u{1f}"));
+            let last = top.into_sorted(0).pop().unwrap();
+            assert_eq!(last.seq, 1, "{sort:?}");
+        }
+        assert_eq!(
+            ListOrder::of(SortOrder::NameDescending).sql(),
+            "c.name IS NULL, c.search_text DESC, c.seq DESC"
+        );
+    }
+
+    proptest! {
+        /// Ranking in bounded memory gives exactly the page a full sort gives.
+        #[test]
+        fn the_kept_page_is_the_page_of_a_full_sort(
+            keys in proptest::collection::vec((0u8..4, any::<bool>()), 0..3000),
+            skip in 0usize..50,
+            take in 0usize..30,
+            descending in any::<bool>(),
+        ) {
+            let order = ListOrder { name_last: true, key: "k", descending };
+            let entries: Vec<Ranked> = keys
+                .iter()
+                .enumerate()
+                .map(|(seq, (key, no_name))| ranked(seq as i64, *no_name, &key.to_string()))
+                .collect();
+            let mut top = TopRanked::new(order, skip + take);
+            for entry in entries.clone() {
+                top.offer(entry);
+            }
+            let mut all = entries;
+            all.sort_by(|a, b| order.compare(a, b));
+            let expected: Vec<Ranked> = all.into_iter().skip(skip).take(take).collect();
+            prop_assert_eq!(top.into_sorted(skip), expected);
+        }
+    }
+}
