@@ -57,6 +57,12 @@ CREATE INDEX IF NOT EXISTS contacts_newest_first
 CREATE INDEX IF NOT EXISTS contacts_recently_updated
     ON contacts(workspace_id, updated_at, seq);
 
+-- Everything a search reads of each candidate row (its workspace, its text to check
+-- and its place in every list order), by seq: a search with many candidates reads
+-- this narrow index rather than the whole rows, about half the pages.
+CREATE INDEX IF NOT EXISTS contacts_search_rows
+    ON contacts(seq, workspace_id, created_at, updated_at, name, search_text, phone);
+
 -- What remains of a deleted contact: enough for a sync client reading an
 -- updated_since feed with include_deleted=true to learn that it is gone.
 CREATE TABLE IF NOT EXISTS deleted_contacts (
