@@ -191,19 +191,20 @@ fn assert_index_and_counts_agree(db: &std::path::Path) {
         [],
     )
     .unwrap();
-    let (indexed, rows, counted): (i64, i64, i64) = conn
+    let (indexed, rows, counted, queued): (i64, i64, i64, i64) = conn
         .query_row(
             "SELECT (SELECT count(*) FROM contacts_fts_docsize),
                     (SELECT count(*) FROM contacts),
-                    (SELECT coalesce(sum(contacts), 0) FROM workspace_stats)",
+                    (SELECT coalesce(sum(contacts), 0) FROM workspace_stats),
+                    (SELECT count(*) FROM search_queue)",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .unwrap();
     assert_eq!(
-        (indexed, counted),
-        (rows, rows),
-        "index and counts follow the rows"
+        (indexed, counted, queued),
+        (rows, rows, 0),
+        "index and counts follow the rows; no change is left waiting for the index"
     );
 }
 

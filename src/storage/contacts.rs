@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::error::is_unique_violation;
+use super::search_queue::apply_search_queue;
 use super::tags::attach_tags;
 use super::{StorageError, WorkspaceId};
 use crate::domain::{fold_case, Contact, CustomFields, IfMatch, NewContact, Phone, Timestamp};
@@ -287,6 +288,7 @@ pub fn seed_empty_workspace(
     for (contact, created_at) in contacts {
         insert_in(&tx, workspace, contact, *created_at)?;
     }
+    apply_search_queue(&tx)?;
     tx.commit()?;
     Ok(contacts.len())
 }

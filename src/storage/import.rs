@@ -4,6 +4,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use uuid::Uuid;
 
 use super::contacts::insert_contact_row;
+use super::search_queue::apply_search_queue;
 use super::tags::KnownTags;
 use super::{StorageError, WorkspaceId};
 use crate::domain::{NewContact, Timestamp};
@@ -56,6 +57,7 @@ impl ContactImporter {
                 None => outcome.duplicates += 1,
             }
         }
+        apply_search_queue(&tx)?;
         tx.commit()?;
         Ok(outcome)
     }

@@ -14,6 +14,7 @@ pub mod keys;
 mod list_order;
 pub mod maintenance;
 pub mod schema;
+pub mod search_queue;
 pub mod tags;
 pub mod trigrams;
 pub mod workspaces;

@@ -14,6 +14,7 @@ use std::thread;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::search_queue::apply_search_queue;
 use super::StorageError;
 
 /// Most writes committed together; bounds how long the first of them waits.
@@ -128,7 +129,8 @@ fn commit_batch(conn: &mut Connection, mut batch: Vec<Box<dyn QueuedWrite>>) {
     }
     let outcome = match savepoint_failure {
         Some(err) => Err(err),
-        None => conn.execute_batch("COMMIT").map_err(StorageError::from),
+        None => apply_search_queue(conn)
+            .and_then(|()| conn.execute_batch("COMMIT").map_err(StorageError::from)),
     };
     if outcome.is_err() {
         let _ = conn.execute_batch("ROLLBACK");

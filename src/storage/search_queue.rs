@@ -1,0 +1,86 @@
+//! Applying queued contact changes to the trigram index.
+//!
+//! Triggers on `contacts` queue each change in `search_queue` (see schema.sql for why
+//! they do not write the index directly). Every transaction that writes contacts calls
+//! [`apply_search_queue`] just before it commits, outside any savepoint, so the index
+//! takes all of the transaction's changes as one segment and is in step again at
+//! commit: a committed contact is always searchable.
+
+use rusqlite::Connection;
+
+use super::StorageError;
+
+/// Applies the queued changes in the order they were made, then empties the queue.
+pub fn apply_search_queue(conn: &Connection) -> Result<(), StorageError> {
+    let changes = conn
+        .prepare_cached("SELECT seq, text FROM search_queue ORDER BY id")?
+        .query_map([], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut add = conn.prepare_cached("INSERT INTO contacts_fts (rowid, text) VALUES (?1, ?2)")?;
+    let mut remove = conn.prepare_cached("DELETE FROM contacts_fts WHERE rowid = ?1")?;
+    for (seq, text) in changes {
+        match text {
+            Some(text) => add.execute((seq, text))?,
+            None => remove.execute([seq])?,
+        };
+    }
+    conn.prepare_cached("DELETE FROM search_queue")?
+        .execute([])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::schema;
+
+    fn found(conn: &Connection, trigram: &str) -> Vec<i64> {
+        conn.prepare("SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?1")
+            .unwrap()
+            .query_map([format!("\"{trigram}\"")], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn changes_in_one_transaction_reach_the_index_in_order() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        schema::migrate(&mut conn).unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(
+            "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 'now');
+             INSERT INTO contacts (seq, id, workspace_id, phone, search_text, created_at, updated_at)
+             VALUES (1, 'a', 1, '+628111', 'budi' || char(31), 'now', 'now'),
+                    (2, 'b', 1, '+628222', 'wati' || char(31), 'now', 'now');
+             UPDATE contacts SET search_text = 'sari' || char(31) WHERE seq = 1;
+             DELETE FROM contacts WHERE seq = 2;",
+        )
+        .unwrap();
+        assert!(
+            found(&tx, "sar").is_empty(),
+            "nothing reaches the index early"
+        );
+        apply_search_queue(&tx).unwrap();
+        tx.commit().unwrap();
+
+        assert_eq!(found(&conn, "sar"), vec![1]);
+        assert!(found(&conn, "bud").is_empty(), "the old text is gone");
+        assert!(found(&conn, "wat").is_empty(), "the deleted row is gone");
+        assert_eq!(found(&conn, "811"), vec![1]);
+        let queued: i64 = conn
+            .query_row("SELECT count(*) FROM search_queue", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(queued, 0);
+        conn.execute(
+            "INSERT INTO contacts_fts (contacts_fts, rank) VALUES ('integrity-check', 0)",
+            [],
+        )
+        .unwrap();
+    }
+}
