@@ -1,7 +1,8 @@
-//! The floor for creates: how many single-row autocommit inserts this machine does,
-//! in process, with kontak's schema and connection settings (WAL, synchronous=NORMAL).
-//! An HTTP create costs at least one such commit unless commits are grouped, so
-//! "creates per second" in RESULTS.md is also shown as a ratio to this.
+//! The floor for creates: how many single-row transactions this machine commits, in
+//! process, with kontak's schema and connection settings (WAL, synchronous=NORMAL),
+//! each row indexed for search as kontak indexes it before commit. An HTTP create costs
+//! at least one such commit unless commits are grouped, so "creates per second" in
+//! RESULTS.md is also shown as a ratio to this.
 //!
 //! Usage: cargo run --release --example sqlite_floor -- DB_PATH SECONDS
 //! Prints one JSON line: {"rows": N, "seconds": S, "rows_per_sec": R}.
@@ -9,6 +10,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use kontak::storage::search_queue::apply_search_queue;
 use kontak::storage::{open_connection, schema};
 use rusqlite::params;
 
@@ -26,23 +28,25 @@ fn main() -> anyhow::Result<()> {
         [],
     )?;
     // The same row shape and indexes as a created contact, written with no kontak
-    // code in between: one INSERT, one implicit transaction, one commit per row.
-    let mut insert = conn.prepare(
-        "INSERT INTO contacts
+    // code in between but the search-index step every write transaction ends with:
+    // one INSERT, one transaction, one commit per row.
+    let insert_sql = "INSERT INTO contacts
              (id, workspace_id, phone, name, email, custom_fields, search_text, created_at, updated_at)
          VALUES (?1, 1, ?2, 'Bench User', 'bench@example.com', '{\"source\":\"floor\"}',
-                 'bench user\u{1f}bench@example.com', ?3, ?3)",
-    )?;
+                 'bench user\u{1f}bench@example.com', ?3, ?3)";
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut rows = 0u64;
     while Instant::now() < deadline {
         rows += 1;
-        insert.execute(params![
+        let tx = conn.transaction()?;
+        tx.prepare_cached(insert_sql)?.execute(params![
             uuid::Uuid::now_v7().to_string(),
             format!("+62900{rows:09}"),
             "2026-01-01T00:00:00Z"
         ])?;
+        apply_search_queue(&tx)?;
+        tx.commit()?;
     }
     let elapsed = started.elapsed().as_secs_f64();
     println!(
