@@ -127,16 +127,17 @@ def write_markdown(results, meta, path, chart_name):
         "",
         f"Floors measured in the same run: `/healthz` "
         f"{fmt_rps(k('healthz'))} req/s (PocketBase's `/api/health`: {fmt_rps(p('healthz'))}); "
-        f"single-row autocommit inserts in process (rusqlite, kontak's schema, WAL, "
-        f"synchronous=NORMAL): {floor:,.0f} rows/s.",
+        f"single-row transactions in process (rusqlite, kontak's schema, WAL, "
+        f"synchronous=NORMAL, each row indexed for search before its commit): "
+        f"{floor:,.0f} rows/s.",
         "",
     ]
-    lines += targets(k, p, floor, kcold, krss)
+    lines += targets(k, p, floor, kcold, krss, meta["terms"]["matches"])
     lines += method(meta, terms)
     open(path, "w").write("\n".join(lines) + "\n")
 
 
-def targets(k, p, floor, kcold, krss):
+def targets(k, p, floor, kcold, krss, matches):
     out = ["## Targets (issue 3)", "", "| Target | Measured | |", "|---|---|---|"]
     behind = [key for key, _ in SCENARIOS[1:]
               if k(key) and p(key) and k(key)["rps"] <= p(key)["rps"]
@@ -150,13 +151,24 @@ def targets(k, p, floor, kcold, krss):
     out.append(f"| first page with total ≥ 10,000 req/s and ≥ 30% of `/healthz` | "
                f"{first['rps']:,.0f} req/s, {share:.1%} of `/healthz` | "
                f"{verdict(first['rps'] >= 10_000 and share >= 0.30)} |")
+    for key, scale in (("first_page", "first page"),) + tuple((s, s) for s in SELECTIVE):
+        kr, pr = k(key), p(key)
+        if completed(kr) and completed(pr) and pr["rps"] > 0:
+            ratio = kr["rps"] / pr["rps"]
+            out.append(f"| {scale} ≥ 1,000× PocketBase's req/s | {ratio:,.0f}× | "
+                       f"{verdict(ratio >= 1000)} |")
     for key in SELECTIVE:
         r = k(key)
+        # The issue's selective class is ≤ 100 hits; terms with more are held to the
+        # same latency target anyway, with their match count shown.
+        hits = matches.get(key.removeprefix("search_"))
+        label = f"selective search ({key}, {hits:,} matches)" if hits is not None \
+            else f"selective search ({key})"
         if not completed(r):
-            out.append(f"| selective search ({key}) p50 ≤ 5 ms, p99 ≤ 20 ms | no request "
+            out.append(f"| {label} p50 ≤ 5 ms, p99 ≤ 20 ms | no request "
                        f"completed in {r['duration_s']:.0f} s | {verdict(False)} |")
             continue
-        out.append(f"| selective search ({key}) p50 ≤ 5 ms, p99 ≤ 20 ms | p50 {fmt_ms(r['p50_ms'])} ms, "
+        out.append(f"| {label} p50 ≤ 5 ms, p99 ≤ 20 ms | p50 {fmt_ms(r['p50_ms'])} ms, "
                    f"p99 {fmt_ms(r['p99_ms'])} ms | {verdict(r['p50_ms'] <= 5 and r['p99_ms'] <= 20)} |")
     broad = k("search_broad")
     broad_ok = completed(broad) and broad["p50_ms"] <= 150

@@ -88,7 +88,7 @@ python3 bench/load_pocketbase.py "$DATA" "$PBDIR"
 meta pocketbase_import_s "$(( $(now_ms) - t0 ))e-3"
 meta pocketbase_db_bytes "$(file_size "$PBDIR/data.db" "$PBDIR/data.db-wal")"
 
-log "floor: single-row autocommit inserts in process"
+log "floor: single-row transactions in process"
 FLOOR=$("$ROOT/target/release/examples/sqlite_floor" "$OUT/floor.db" 5)
 echo "$FLOOR"
 meta floor "$FLOOR"
