@@ -183,7 +183,7 @@ async fn workspaces_see_and_search_only_their_own_contacts() {
 #[actix_web::test]
 async fn revoking_with_the_cli_bites_on_the_very_next_request() {
     let app = spawn_app().await;
-    let key = app.new_key("acme", "contacts:read");
+    let key = app.new_key("acme", "contacts:read,contacts:write");
     // Twice: the second request is served from the verified-key cache.
     for _ in 0..2 {
         assert_eq!(app.list_as(&key, "").await.status(), StatusCode::OK);
@@ -195,6 +195,19 @@ async fn revoking_with_the_cli_bites_on_the_very_next_request() {
         "AUTH_INVALID_KEY",
     )
     .await;
+    // Writes too, and nothing is written.
+    assert_error(
+        app.create_contact_as(&key, &json!({"phone": "+628111111111"}))
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "AUTH_INVALID_KEY",
+    )
+    .await;
+    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
+    let contacts: i64 = conn
+        .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(contacts, 0);
     assert_eq!(
         app.list("").await.status(),
         StatusCode::OK,

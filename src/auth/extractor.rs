@@ -8,9 +8,10 @@ use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
+use super::identity::Identity;
 use super::key::PresentedKey;
 use super::rate_limit::KeyRateLimiter;
-use super::verifier::{Identity, KeyVerifier};
+use super::verifier::KeyVerifier;
 use super::Scope;
 use crate::error::ApiError;
 

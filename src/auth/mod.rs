@@ -2,6 +2,7 @@
 
 mod cache;
 mod extractor;
+mod identity;
 pub mod key;
 pub mod provision;
 mod rate_limit;
@@ -11,8 +12,9 @@ mod throttle;
 mod verifier;
 
 pub use extractor::{ContactsRead, ContactsWrite, RequireScope, RequiredScope};
+pub use identity::Identity;
 pub use key::{MintedKey, PresentedKey};
 pub use rate_limit::{KeyRateLimiter, RateStatus};
 pub use rate_limit_headers::rate_limit_headers;
 pub use scope::{Scope, Scopes};
-pub use verifier::{Identity, KeyVerifier};
+pub use verifier::KeyVerifier;

@@ -2,30 +2,23 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 use tokio::sync::Semaphore;
 
-use super::cache::VerifiedKeys;
+use super::cache::{VerifiedKey, VerifiedKeys};
+use super::identity::Identity;
 use super::key::{hash_secret, verify_secret, PresentedKey};
 use super::throttle::AuthThrottle;
 use super::Scopes;
 use crate::domain::Timestamp;
 use crate::error::ApiError;
 use crate::storage::keys::{find_key_by_id, touch_key, KeyRow};
-use crate::storage::{Db, WorkspaceId};
+use crate::storage::Db;
 
 /// `last_used_at` is kept roughly: at most one write per key per this interval.
 const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
-
-/// Who is calling: the key, its workspace and what it may do.
-#[derive(Debug, Clone)]
-pub struct Identity {
-    pub key_id: String,
-    pub workspace_id: WorkspaceId,
-    pub scopes: Scopes,
-}
 
 /// Shared by every worker: the cache, a bound on concurrent argon2 runs, the throttle
 /// on failed checks per key id and client, and the dummy hash that makes an unknown
@@ -55,6 +48,9 @@ impl KeyVerifier {
 
     /// Checks a presented key. Unknown, wrong and revoked keys all fail the same way,
     /// after the same argon2 work. `client` is the peer address, for the throttle.
+    ///
+    /// A key verified before is answered from memory; that it is still live is
+    /// confirmed by the request's own storage call (see [`Identity::read`]).
     pub async fn verify(
         &self,
         presented: PresentedKey,
@@ -62,24 +58,25 @@ impl KeyVerifier {
     ) -> Result<Identity, ApiError> {
         let digest = presented.digest();
         let key_id = presented.id().to_owned();
+        if let Some(known) = self.verified.get(&digest).filter(|k| k.key_id == key_id) {
+            if self.verified.touch_due(&digest, TOUCH_INTERVAL) {
+                self.touch(known.key_id.clone());
+            }
+            return Ok(Identity::new(
+                known.key_id,
+                known.workspace_id,
+                known.scopes,
+            ));
+        }
+
+        // Only after the cache: a key this process has verified is never throttled.
+        self.throttle.check(&key_id, client)?;
         let row = {
             let key_id = key_id.clone();
             self.db
                 .read(move |conn| find_key_by_id(conn, &key_id))
                 .await?
         };
-        if self.verified.get(&digest).as_deref() == Some(key_id.as_str()) {
-            return match row {
-                Some(row) if !row.revoked => Ok(self.admit(row)),
-                _ => {
-                    self.verified.forget(&digest);
-                    Err(ApiError::InvalidKey)
-                }
-            };
-        }
-
-        // Only after the cache: a key this process has verified is never throttled.
-        self.throttle.check(&key_id, client)?;
 
         let hash = match &row {
             Some(row) => Arc::from(row.secret_hash.as_str()),
@@ -87,10 +84,7 @@ impl KeyVerifier {
         };
         let matches = self.run_argon2(presented, hash).await?;
         match row {
-            Some(row) if matches && !row.revoked => {
-                self.verified.remember(digest, key_id);
-                Ok(self.admit(row))
-            }
+            Some(row) if matches && !row.revoked => Ok(self.admit(digest, row)),
             _ => {
                 self.throttle.record_failure(&key_id, client);
                 Err(ApiError::InvalidKey)
@@ -111,25 +105,32 @@ impl KeyVerifier {
             .map_err(ApiError::internal)
     }
 
-    fn admit(&self, row: KeyRow) -> Identity {
+    /// Remembers a key that just passed argon2 and lets the caller in.
+    fn admit(&self, digest: [u8; 32], row: KeyRow) -> Identity {
         if needs_touch(row.last_used_at.as_deref()) {
-            let db = self.db.clone();
-            let key_id = row.id.clone();
-            // Off the request path: the caller does not wait for this write.
-            actix_web::rt::spawn(async move {
-                let result = db
-                    .write(move |conn| touch_key(conn, &key_id, Timestamp::now()))
-                    .await;
-                if let Err(err) = result {
-                    tracing::warn!(%err, "could not record key use");
-                }
-            });
+            self.touch(row.id.clone());
         }
-        Identity {
+        let key = VerifiedKey {
             key_id: row.id,
             workspace_id: row.workspace_id,
             scopes: Scopes::from_stored(&row.scopes),
-        }
+        };
+        self.verified.remember(digest, key.clone(), Instant::now());
+        Identity::new(key.key_id, key.workspace_id, key.scopes)
+    }
+
+    /// Records that the key was used, off the request path: the caller does not wait
+    /// for this write.
+    fn touch(&self, key_id: String) {
+        let db = self.db.clone();
+        actix_web::rt::spawn(async move {
+            let result = db
+                .write(move |conn| touch_key(conn, &key_id, Timestamp::now()))
+                .await;
+            if let Err(err) = result {
+                tracing::warn!(%err, "could not record key use");
+            }
+        });
     }
 }
 

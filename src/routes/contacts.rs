@@ -46,11 +46,13 @@ async fn list(
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
     let query = ListQuery::from_pairs(&params, &settings.phone_rules)?;
-    let workspace = auth.identity.workspace_id;
     let (page, per_page, offset) = (query.page, query.per_page, query.offset());
     let counts = db.trigram_counts();
-    let found = db
-        .read(move |conn| contact_list::list_contacts(conn, &counts, workspace, &query))
+    let found = auth
+        .identity
+        .read(&db, move |conn, workspace| {
+            contact_list::list_contacts(conn, &counts, workspace, &query)
+        })
         .await?;
     let meta = PageMeta {
         page,
@@ -71,9 +73,11 @@ async fn create(
     let (raw, body) = read_json(&req, payload, &settings).await?;
     idempotent(&req, &auth.identity, &raw, &db, || async {
         let new = NewContact::from_json(&body, &settings.phone_rules)?;
-        let workspace = auth.identity.workspace_id;
-        let contact = db
-            .write(move |conn| contacts::insert_contact(conn, workspace, &new, Timestamp::now()))
+        let contact = auth
+            .identity
+            .write(&db, move |conn, workspace| {
+                contacts::insert_contact(conn, workspace, &new, Timestamp::now())
+            })
             .await?;
         Ok(contact_response(StatusCode::CREATED, &contact))
     })
@@ -85,9 +89,11 @@ async fn get(
     id: web::Path<String>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = auth.identity.workspace_id;
-    let contact = db
-        .read(move |conn| contacts::get_contact(conn, workspace, &id))
+    let contact = auth
+        .identity
+        .read(&db, move |conn, workspace| {
+            contacts::get_contact(conn, workspace, &id)
+        })
         .await?
         .ok_or(ApiError::ResourceNotFound)?;
     Ok(contact_response(StatusCode::OK, &contact))
@@ -104,10 +110,11 @@ async fn patch(
     let (raw, body) = read_json(&req, payload, &settings).await?;
     idempotent(&req, &auth.identity, &raw, &db, || async {
         let patch = ContactPatch::from_json(&body, &settings.phone_rules)?;
-        let (workspace, expected) = (auth.identity.workspace_id, if_match(&req));
+        let expected = if_match(&req);
         let id = id.into_inner();
-        let contact = db
-            .write(move |conn| {
+        let contact = auth
+            .identity
+            .write(&db, move |conn, workspace| {
                 contact_updates::update_contact(
                     conn,
                     workspace,
@@ -130,10 +137,11 @@ async fn delete(
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
     idempotent(&req, &auth.identity, &[], &db, || async {
-        let (workspace, expected) = (auth.identity.workspace_id, if_match(&req));
+        let expected = if_match(&req);
         let id = id.into_inner();
-        let deleted = db
-            .write(move |conn| {
+        let deleted = auth
+            .identity
+            .write(&db, move |conn, workspace| {
                 contacts::delete_contact(conn, workspace, &id, &expected, Timestamp::now())
             })
             .await?;

@@ -34,9 +34,11 @@ async fn get(
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
     let phone = path_phone(&phone, &settings)?;
-    let workspace = auth.identity.workspace_id;
-    let contact = db
-        .read(move |conn| contacts::get_contact_by_phone(conn, workspace, &phone))
+    let contact = auth
+        .identity
+        .read(&db, move |conn, workspace| {
+            contacts::get_contact_by_phone(conn, workspace, &phone)
+        })
         .await?
         .ok_or(ApiError::ResourceNotFound)?;
     Ok(contact_response(StatusCode::OK, &contact))
@@ -59,9 +61,10 @@ async fn upsert(
         let rules = &settings.phone_rules;
         let patch = ContactPatch::from_json_for_phone(&body, &phone, rules)?;
         let new = patch.clone().into_new_contact(phone.clone())?;
-        let (workspace, expected) = (auth.identity.workspace_id, if_match(&req));
-        let outcome = db
-            .write(move |conn| {
+        let expected = if_match(&req);
+        let outcome = auth
+            .identity
+            .write(&db, move |conn, workspace| {
                 upsert_by_phone(
                     conn,
                     workspace,

@@ -16,9 +16,6 @@ async fn list(
     auth: RequireScope<ContactsRead>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = auth.identity.workspace_id;
-    let tags = db
-        .read(move |conn| tags::list_tags(conn, workspace))
-        .await?;
+    let tags = auth.identity.read(&db, tags::list_tags).await?;
     Ok(HttpResponse::Ok().json(Envelope::data(tags)))
 }
