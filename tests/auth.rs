@@ -195,7 +195,7 @@ async fn revoking_with_the_cli_bites_on_the_very_next_request() {
         "AUTH_INVALID_KEY",
     )
     .await;
-    // Writes too, and nothing is written.
+    // Writes too, with or without an idempotency key, and nothing is written.
     assert_error(
         app.create_contact_as(&key, &json!({"phone": "+628111111111"}))
             .await,
@@ -203,11 +203,30 @@ async fn revoking_with_the_cli_bites_on_the_very_next_request() {
         "AUTH_INVALID_KEY",
     )
     .await;
-    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
-    let contacts: i64 = conn
-        .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))
+    let with_idempotency_key = app
+        .client
+        .post(app.url("/v1/contacts"))
+        .bearer_auth(&key)
+        .header("Idempotency-Key", "after-revoke")
+        .json(&json!({"phone": "+628111111111"}))
+        .send()
+        .await
         .unwrap();
-    assert_eq!(contacts, 0);
+    assert_error(
+        with_idempotency_key,
+        StatusCode::UNAUTHORIZED,
+        "AUTH_INVALID_KEY",
+    )
+    .await;
+    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
+    let (contacts, claims): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM contacts), (SELECT count(*) FROM idempotency_keys)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((contacts, claims), (0, 0));
     assert_eq!(
         app.list("").await.status(),
         StatusCode::OK,

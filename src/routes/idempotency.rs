@@ -41,9 +41,14 @@ where
     };
     let api_key = identity.key_id.clone();
     let hash = request_hash(req, body);
+    // Claimed through the caller's identity, so a key revoked since it was verified
+    // is refused before anything is stored under it.
     let claim = {
         let (api_key, key) = (api_key.clone(), key.clone());
-        db.write(move |conn| claim_key(conn, &api_key, &key, &hash, Timestamp::now()))
+        identity
+            .write(db, move |conn, _| {
+                claim_key(conn, &api_key, &key, &hash, Timestamp::now())
+            })
             .await?
     };
     match claim {
