@@ -49,7 +49,7 @@ pub fn list_contacts(
     let page = if query.filter.include_deleted {
         list_with_tombstones(&tx, condition, workspace, query)?
     } else {
-        list_live(&tx, condition, query)?
+        list_live(&tx, condition, workspace, query)?
     };
     tx.finish()?;
     Ok(page)
@@ -58,9 +58,9 @@ pub fn list_contacts(
 fn list_live(
     conn: &Connection,
     (condition, values): (String, Vec<SqlValue>),
+    workspace: WorkspaceId,
     query: &ListQuery,
 ) -> Result<ContactPage, StorageError> {
-    let workspace = &values[0];
     if condition.contains(TRIGRAM_MATCH) {
         return list_found(conn, &condition, values, query);
     }
@@ -69,7 +69,7 @@ fn list_live(
         conn.prepare_cached(
             "SELECT coalesce((SELECT contacts FROM workspace_stats WHERE workspace_id = ?1), 0)",
         )?
-        .query_row([workspace], |row| row.get::<_, i64>(0))? as u64
+        .query_row([workspace.0], |row| row.get::<_, i64>(0))? as u64
     } else {
         count(conn, &condition, &values)?
     };
@@ -203,8 +203,7 @@ fn list_with_tombstones(
     })
 }
 
-/// The WHERE clause over `contacts c` for this filter, and its bound values in order;
-/// the workspace is always the first value.
+/// The WHERE clause over `contacts c` for this filter, and its bound values in order.
 fn live_condition(
     conn: &Connection,
     counts: &TrigramCounts,
