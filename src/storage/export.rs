@@ -77,19 +77,11 @@ fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StorageEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Timestamp, WorkspaceName};
-    use crate::storage::{schema, workspaces::ensure_workspace};
+    use crate::storage::workspaces::test_database;
 
     #[test]
     fn the_export_query_reads_the_list_index_without_sorting() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        schema::migrate(&mut conn).unwrap();
-        let ws = ensure_workspace(
-            &conn,
-            &WorkspaceName::parse("acme").unwrap(),
-            Timestamp::now(),
-        )
-        .unwrap();
+        let (conn, ws) = test_database();
         let plan: Vec<String> = conn
             .prepare(
                 "EXPLAIN QUERY PLAN SELECT c.phone FROM contacts c

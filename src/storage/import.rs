@@ -84,28 +84,15 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::domain::WorkspaceName;
-    use crate::storage::{schema, workspaces::ensure_workspace};
+    use crate::storage::workspaces::test_database;
 
     fn contact(body: serde_json::Value) -> NewContact {
         NewContact::from_json(&body, &crate::domain::PhoneRules::default()).unwrap()
     }
 
-    fn setup() -> (Connection, WorkspaceId) {
-        let mut conn = Connection::open_in_memory().unwrap();
-        schema::migrate(&mut conn).unwrap();
-        let ws = ensure_workspace(
-            &conn,
-            &WorkspaceName::parse("acme").unwrap(),
-            Timestamp::now(),
-        )
-        .unwrap();
-        (conn, ws)
-    }
-
     #[test]
     fn duplicates_in_the_batch_and_across_batches_are_counted_not_written() {
-        let (mut conn, ws) = setup();
+        let (mut conn, ws) = test_database();
         let mut importer = ContactImporter::new(ws);
         let batch = [
             contact(json!({"phone": "628111111111", "tags": ["vip"]})),

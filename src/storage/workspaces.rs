@@ -63,3 +63,14 @@ pub fn list_workspaces(conn: &Connection) -> Result<Vec<WorkspaceSummary>, Stora
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// An in-memory database with the schema and one workspace, `acme`: the start of
+/// the storage unit tests that need a workspace to write in.
+#[cfg(test)]
+pub(crate) fn test_database() -> (rusqlite::Connection, WorkspaceId) {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    super::schema::migrate(&mut conn).unwrap();
+    let acme = crate::domain::WorkspaceName::parse("acme").unwrap();
+    let ws = ensure_workspace(&conn, &acme, crate::domain::Timestamp::now()).unwrap();
+    (conn, ws)
+}
