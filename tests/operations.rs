@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use common::child::{kontak_command, kontak_ok};
-use common::{assert_error, spawn_app, spawn_app_with};
+use common::{assert_error, spawn_app, spawn_app_with, TestApp};
 use reqwest::StatusCode;
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -186,6 +186,21 @@ async fn readyz_is_503_while_another_process_holds_the_write_lock() {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+/// While the database cannot take writes: creating `body` answers 503, `/readyz` says
+/// 503, and the list still serves `first`.
+async fn assert_writes_refused_and_reads_served(app: &TestApp, body: &Value, first: &Value) {
+    assert_error(
+        app.create_contact(body).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE",
+    )
+    .await;
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let listed = app.listed("").await;
+    assert_eq!(listed["data"][0]["id"], first["id"], "reads keep working");
+}
+
 /// A database on a small tmpfs that fills up: writes answer 503 and reads keep working,
 /// and writes work again once there is room. Needs root (to mount); skipped otherwise.
 #[actix_web::test]
@@ -206,18 +221,7 @@ async fn on_a_full_disk_writes_are_503_reads_keep_working_and_space_brings_write
         "custom_fields": (0..50).map(|i| (format!("f{i}"), json!("x".repeat(1000))))
             .collect::<serde_json::Map<_, _>>(),
     });
-    let response = app.create_contact(&big).await;
-    assert_error(
-        response,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "SERVICE_UNAVAILABLE",
-    )
-    .await;
-    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
-    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
-
-    let listed = app.listed("").await;
-    assert_eq!(listed["data"][0]["id"], first["id"], "reads keep working");
+    assert_writes_refused_and_reads_served(&app, &big, &first).await;
 
     std::fs::remove_file(&filler).unwrap();
     app.created(&big).await;
@@ -240,17 +244,7 @@ async fn a_database_that_cannot_be_written_answers_writes_503_and_keeps_reading(
         return;
     };
 
-    let response = app.create_contact(&json!({"phone": "+628123456780"})).await;
-    assert_error(
-        response,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "SERVICE_UNAVAILABLE",
-    )
-    .await;
-    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
-    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let listed = app.listed("").await;
-    assert_eq!(listed["data"][0]["id"], first["id"], "reads keep working");
+    assert_writes_refused_and_reads_served(&app, &json!({"phone": "+628123456780"}), &first).await;
 
     drop(frozen);
     app.created(&json!({"phone": "+628123456780"})).await;
