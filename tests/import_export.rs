@@ -45,6 +45,19 @@ impl Workdir {
         kontak_command(self.dir.path(), args).output().unwrap()
     }
 
+    /// `kontak import -` of NDJSON into `acme`, started with a pipe for its standard
+    /// input and `stderr` for its standard error.
+    fn import_from_stdin(&self, stderr: Stdio) -> std::process::Child {
+        kontak_command(
+            self.dir.path(),
+            &["import", "-", "--format", "ndjson", "--workspace", "acme"],
+        )
+        .stdin(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+    }
+
     /// Imports into `workspace`, asserting success, and returns the summary's counts.
     fn import(&self, file: &str, workspace: &str) -> Summary {
         let output = self.kontak(&["import", file, "--workspace", workspace]);
@@ -348,14 +361,7 @@ fn export_then_import_into_an_empty_workspace_gives_the_same_contacts() {
 #[test]
 fn import_reads_standard_input_when_given_a_format() {
     let work = Workdir::new();
-    let mut child = kontak_command(
-        work.dir.path(),
-        &["import", "-", "--format", "ndjson", "--workspace", "acme"],
-    )
-    .stdin(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut child = work.import_from_stdin(Stdio::piped());
     child
         .stdin
         .take()
@@ -382,14 +388,7 @@ fn a_killed_import_leaves_whole_batches_and_a_rerun_finishes_the_job() {
     let lines: String = (0..15_000)
         .map(|i| format!("{{\"phone\": \"62811{i:07}\"}}\n"))
         .collect();
-    let mut child = kontak_command(
-        work.dir.path(),
-        &["import", "-", "--format", "ndjson", "--workspace", "acme"],
-    )
-    .stdin(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
+    let mut child = work.import_from_stdin(Stdio::null());
     // Standard input stays open, so the second batch waits for more lines that never
     // come, until the process is killed.
     let mut stdin = child.stdin.take().unwrap();
