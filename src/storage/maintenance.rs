@@ -2,24 +2,37 @@
 //! readiness probe. Used by `kontak backup`/`check`, shutdown and `GET /readyz`.
 
 use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
 use super::schema::{user_version, SCHEMA_VERSION};
 use super::StorageError;
 
+/// How long [`checkpoint_wal`] tries again while another connection is checkpointing:
+/// the server's background checkpoints (see `checkpointer.rs`) take milliseconds.
+const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(3);
+
 /// Folds the write-ahead log back into the main file and empties it, so that the `.db`
 /// file alone is the whole database (what an operator copies after a clean stop).
 pub fn checkpoint_wal(conn: &Connection) -> Result<(), StorageError> {
-    // Returns (busy, log frames, checkpointed frames); busy = 1 means a reader held
-    // on and the WAL could not be fully reset.
-    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
-    if busy != 0 {
-        return Err(StorageError::Busy(
-            "another connection kept the WAL from being checkpointed".into(),
-        ));
+    let deadline = Instant::now() + CHECKPOINT_PATIENCE;
+    loop {
+        // Returns (busy, log frames, checkpointed frames). busy = 1 means a reader held
+        // on past the busy timeout, or another checkpoint was running: SQLite does not
+        // wait for that one, so this does.
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+        if busy == 0 {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(StorageError::Busy(
+                "another connection kept the WAL from being checkpointed".into(),
+            ));
+        }
+        thread::sleep(Duration::from_millis(20));
     }
-    Ok(())
 }
 
 /// Writes a consistent copy of the database to `target`, which must not exist.

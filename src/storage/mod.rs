@@ -2,6 +2,7 @@
 //! functions over a `rusqlite::Connection`. The async side reaches them only through
 //! [`Db::read`] and [`Db::write`], which run them on actix's blocking thread pool.
 
+mod checkpointer;
 mod connection;
 pub mod contact_list;
 pub mod contact_updates;
@@ -69,7 +70,7 @@ impl Db {
         Ok(Self {
             path: path.to_path_buf(),
             busy_timeout,
-            writer: Writer::start(write_conn),
+            writer: Writer::start(write_conn, open_connection(path, busy_timeout)?),
             trigram_counts: Arc::default(),
             readers: Pool::builder()
                 .max_size(readers)

@@ -14,6 +14,7 @@ use std::thread;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::checkpointer::Checkpointer;
 use super::search_queue::apply_search_queue;
 use super::StorageError;
 
@@ -70,11 +71,16 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(conn: Connection) -> Self {
+    /// Starts the writer thread on `conn`, with `checkpoint_conn` (a second connection
+    /// to the same file) for the checkpoints that keep its WAL short.
+    pub fn start(conn: Connection, checkpoint_conn: Connection) -> Self {
         let (queue, jobs) = mpsc::channel::<Box<dyn QueuedWrite>>();
         thread::Builder::new()
             .name("kontak-writer".into())
-            .spawn(move || run(conn, jobs))
+            .spawn(move || {
+                let checkpointer = Checkpointer::start(checkpoint_conn, &conn);
+                run(conn, &jobs, &checkpointer);
+            })
             .expect("the writer thread starts");
         Self { queue }
     }
@@ -100,7 +106,7 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, jobs: Receiver<Box<dyn QueuedWrite>>) {
+fn run(mut conn: Connection, jobs: &Receiver<Box<dyn QueuedWrite>>, checkpointer: &Checkpointer) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -110,6 +116,7 @@ fn run(mut conn: Connection, jobs: Receiver<Box<dyn QueuedWrite>>) {
             }
         }
         commit_batch(&mut conn, batch);
+        checkpointer.after_commit(&conn);
     }
 }
 
