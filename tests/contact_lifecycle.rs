@@ -36,6 +36,25 @@ async fn get_by_id_returns_the_contact_with_an_etag() {
 }
 
 #[actix_web::test]
+async fn tags_read_back_in_the_order_the_client_gave_them() {
+    let app = spawn_app().await;
+    // The tags exist in the order alpha, beta, gamma; the second contact lists them
+    // otherwise, so neither the tags' age nor their names give its order.
+    app.created(&json!({"phone": "628111111111", "tags": ["alpha", "beta", "gamma"]}))
+        .await;
+    let created = app
+        .created(&json!({"phone": "628222222222", "tags": ["gamma", "alpha", "beta"]}))
+        .await;
+    let expected = json!(["gamma", "alpha", "beta"]);
+    assert_eq!(created["tags"], expected);
+
+    let response = app.get_contact(created["id"].as_str().unwrap()).await;
+    assert_eq!(data(response, StatusCode::OK).await["tags"], expected);
+    let listed = app.listed("search=628222222222").await;
+    assert_eq!(listed["data"][0]["tags"], expected, "{listed}");
+}
+
+#[actix_web::test]
 async fn unknown_malformed_and_foreign_ids_are_one_404() {
     let app = spawn_app().await;
     let created = full_contact(&app).await;

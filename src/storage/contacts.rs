@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::error::is_unique_violation;
 use super::search_queue::apply_search_queue;
-use super::tags::attach_tags;
+use super::tags::{attach_tags, tags_column, tags_from_column};
 use super::{StorageError, WorkspaceId};
 use crate::domain::{fold_case, Contact, CustomFields, IfMatch, NewContact, Phone, Timestamp};
 
@@ -18,12 +18,11 @@ const SEARCH_SEPARATOR: char = '\u{1f}';
 
 /// The columns every contact read selects from `contacts c`, in the order
 /// [`contact_from_row`] reads them.
-pub(super) const CONTACT_COLUMNS: &str = "c.id, c.phone, c.name, c.email, c.custom_fields,
-       c.created_at, c.updated_at, c.version,
-       (SELECT json_group_array(t.name ORDER BY ct.position)
-          FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
-         WHERE ct.contact_seq = c.seq),
-       c.seq";
+pub(super) const CONTACT_COLUMNS: &str = concat!(
+    "c.id, c.phone, c.name, c.email, c.custom_fields, c.created_at, c.updated_at, c.version, ",
+    tags_column!(),
+    ", c.seq"
+);
 
 /// A contact with its row id, for writes that follow a read.
 pub(super) struct StoredContact {
@@ -227,7 +226,7 @@ pub(super) fn search_text(name: Option<&str>, email: Option<&str>) -> String {
 
 pub(super) fn contact_from_row(row: &Row<'_>) -> Result<Contact, StorageError> {
     let custom_fields: String = row.get(4)?;
-    let tags: Option<String> = row.get(8)?;
+    let tags: String = row.get(8)?;
     Ok(Contact {
         id: parse_uuid(&row.get::<_, String>(0)?)?,
         phone: Phone::from_trusted(row.get(1)?),
@@ -239,10 +238,7 @@ pub(super) fn contact_from_row(row: &Row<'_>) -> Result<Contact, StorageError> {
         created_at: parse_timestamp(&row.get::<_, String>(5)?)?,
         updated_at: parse_timestamp(&row.get::<_, String>(6)?)?,
         version: row.get(7)?,
-        tags: tags
-            .map(|t| parse_json(&t))
-            .transpose()?
-            .unwrap_or_default(),
+        tags: tags_from_column(&tags)?,
     })
 }
 

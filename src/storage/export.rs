@@ -4,6 +4,7 @@ use rusqlite::{params, Connection};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::tags::{tags_column, tags_from_column};
 use super::{StorageError, WorkspaceId};
 use crate::domain::CustomFields;
 
@@ -32,15 +33,13 @@ where
 {
     // contacts_newest_first serves this order read backwards, so nothing is sorted.
     let mut stmt = conn
-        .prepare(
-            "SELECT c.phone, c.name, c.email, c.custom_fields,
-                    (SELECT json_group_array(t.name ORDER BY ct.position)
-                       FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
-                      WHERE ct.contact_seq = c.seq)
-               FROM contacts c
+        .prepare(concat!(
+            "SELECT c.phone, c.name, c.email, c.custom_fields, ",
+            tags_column!(),
+            " FROM contacts c
               WHERE c.workspace_id = ?1
               ORDER BY c.created_at, c.seq",
-        )
+        ))
         .map_err(StorageError::from)?;
     let mut rows = stmt
         .query(params![workspace.0])
@@ -55,15 +54,12 @@ where
 
 fn body_from_row(row: &rusqlite::Row<'_>) -> Result<ContactBody, StorageError> {
     let custom_fields: String = row.get(3)?;
-    let tags: Option<String> = row.get(4)?;
+    let tags: String = row.get(4)?;
     Ok(ContactBody {
         phone: row.get(0)?,
         name: row.get(1)?,
         email: row.get(2)?,
-        tags: tags
-            .map(|t| parse_json(&t))
-            .transpose()?
-            .unwrap_or_default(),
+        tags: tags_from_column(&tags)?,
         custom_fields: CustomFields::from_trusted(parse_json::<Map<String, Value>>(
             &custom_fields,
         )?),
