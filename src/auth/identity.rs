@@ -13,7 +13,7 @@ use rusqlite::Connection;
 use super::Scopes;
 use crate::error::ApiError;
 use crate::storage::keys::key_is_live;
-use crate::storage::{Db, StorageError, WorkspaceId};
+use crate::storage::{in_snapshot, Db, StorageError, WorkspaceId};
 
 #[derive(Debug, Clone)]
 pub struct Identity {
@@ -39,11 +39,14 @@ impl Identity {
         F: FnOnce(&Connection, WorkspaceId) -> Result<T, StorageError> + Send + 'static,
     {
         let (key_id, workspace) = (self.key_id.clone(), self.workspace_id);
+        // One snapshot for the check and the job: one read transaction, not two.
         db.read(move |conn| {
-            if !key_is_live(conn, &key_id)? {
-                return Ok(None);
-            }
-            job(conn, workspace).map(Some)
+            in_snapshot(conn, || {
+                if !key_is_live(conn, &key_id)? {
+                    return Ok(None);
+                }
+                job(conn, workspace).map(Some)
+            })
         })
         .await?
         .ok_or(ApiError::InvalidKey)

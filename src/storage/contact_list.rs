@@ -13,7 +13,7 @@ use super::contacts::{
 };
 use super::list_order::{ListOrder, Ranked, TopRanked};
 use super::trigrams::{candidate_query, TrigramCounts};
-use super::{StorageError, WorkspaceId};
+use super::{in_snapshot, StorageError, WorkspaceId};
 use crate::domain::{Contact, ListFilter, ListQuery, SortOrder, Timestamp};
 
 /// One entry of a list: a contact, or (in a feed with `include_deleted=true`) the
@@ -44,15 +44,14 @@ pub fn list_contacts(
     workspace: WorkspaceId,
     query: &ListQuery,
 ) -> Result<ContactPage, StorageError> {
-    let tx = conn.unchecked_transaction()?;
-    let condition = live_condition(&tx, counts, workspace, &query.filter)?;
-    let page = if query.filter.include_deleted {
-        list_with_tombstones(&tx, condition, workspace, query)?
-    } else {
-        list_live(&tx, condition, workspace, query)?
-    };
-    tx.finish()?;
-    Ok(page)
+    in_snapshot(conn, || {
+        let condition = live_condition(conn, counts, workspace, &query.filter)?;
+        if query.filter.include_deleted {
+            list_with_tombstones(conn, condition, workspace, query)
+        } else {
+            list_live(conn, condition, workspace, query)
+        }
+    })
 }
 
 fn list_live(

@@ -16,6 +16,7 @@ mod list_order;
 pub mod maintenance;
 pub mod schema;
 pub mod search_queue;
+mod snapshot;
 pub mod tags;
 pub mod trigrams;
 pub mod workspaces;
@@ -32,6 +33,7 @@ use rusqlite::Connection;
 
 pub use connection::open_connection;
 pub use error::StorageError;
+pub use snapshot::in_snapshot;
 use trigrams::TrigramCounts;
 pub use workspaces::WorkspaceId;
 use writer::Writer;
