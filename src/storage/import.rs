@@ -23,6 +23,8 @@ pub struct BatchOutcome {
 pub struct ContactImporter {
     workspace: WorkspaceId,
     tags: KnownTags,
+    /// Batches that created at least one contact, and so wrote to the search index.
+    indexed_batches: usize,
 }
 
 impl ContactImporter {
@@ -30,6 +32,7 @@ impl ContactImporter {
         Self {
             workspace,
             tags: KnownTags::new(workspace),
+            indexed_batches: 0,
         }
     }
 
@@ -59,7 +62,30 @@ impl ContactImporter {
         }
         apply_search_queue(&tx)?;
         tx.commit()?;
+        if outcome.created > 0 {
+            self.indexed_batches += 1;
+        }
         Ok(outcome)
+    }
+
+    /// Ends the import. When it indexed more than one batch, the search index is merged
+    /// into one segment.
+    ///
+    /// Each batch's index entries go to disk as a segment of their own, and FTS5 merges
+    /// segments a little at every later commit. Left as they were, a million imported
+    /// contacts made the server's first creates about a fifth slower while it merged
+    /// them (9,550 and 10,932 creates/s against 11,792 and 12,489 after a merge here).
+    /// Merging them at once takes about 1.3 s at a million contacts.
+    pub fn finish(self, conn: &mut Connection) -> Result<(), StorageError> {
+        if self.indexed_batches > 1 {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO contacts_fts (contacts_fts) VALUES ('optimize')",
+                [],
+            )?;
+            tx.commit()?;
+        }
+        Ok(())
     }
 }
 
@@ -88,6 +114,60 @@ mod tests {
 
     fn contact(body: serde_json::Value) -> NewContact {
         NewContact::from_json(&body, &crate::domain::PhoneRules::default()).unwrap()
+    }
+
+    /// How many segments the search index has, from FTS5's structure record: a 4-byte
+    /// cookie, a 4-byte marker in its second version (which contentless_delete uses),
+    /// then varints for the number of levels and of segments.
+    fn search_segments(conn: &Connection) -> u64 {
+        let structure: Vec<u8> = conn
+            .query_row(
+                "SELECT block FROM contacts_fts_data WHERE id = 10",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let start = if structure[4..8] == [0xff, 0, 0, 1] {
+            8
+        } else {
+            4
+        };
+        let mut varints = structure[start..].iter();
+        let mut read_varint = || {
+            let mut value = 0u64;
+            for &byte in varints.by_ref() {
+                value = (value << 7) | u64::from(byte & 0x7f);
+                if byte & 0x80 == 0 {
+                    break;
+                }
+            }
+            value
+        };
+        let _levels = read_varint();
+        read_varint()
+    }
+
+    #[test]
+    fn an_import_of_several_batches_leaves_one_search_segment() {
+        let (mut conn, ws) = test_database();
+        let mut importer = ContactImporter::new(ws);
+        for phone in ["628111111111", "628222222222", "628333333333"] {
+            let batch = [contact(json!({"phone": phone, "name": "Budi"}))];
+            importer
+                .write_batch(&mut conn, &batch, Timestamp::now())
+                .unwrap();
+        }
+        assert_eq!(search_segments(&conn), 3, "a segment per batch");
+        importer.finish(&mut conn).unwrap();
+        assert_eq!(search_segments(&conn), 1);
+        let found: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM contacts_fts WHERE contacts_fts MATCH 'bud'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, 3, "every contact is still found");
     }
 
     #[test]

@@ -190,6 +190,6 @@ fn spawn_writer(
             Tally::add(&tally.created, outcome.created);
             Tally::add(&tally.duplicates, outcome.duplicates);
         }
-        Ok(())
+        importer.finish(&mut conn)
     })
 }
