@@ -143,7 +143,7 @@ fn write_csv(
         conn,
         workspace,
         |contact: ContactBody| -> anyhow::Result<()> {
-            let custom_fields = match contact.custom_fields.as_map().is_empty() {
+            let custom_fields = match contact.custom_fields.is_empty() {
                 true => String::new(),
                 false => contact.custom_fields.to_json_text(),
             };

@@ -176,7 +176,7 @@ mod tests {
         assert_eq!(contact.name.unwrap().as_str(), "Hafari");
         assert_eq!(contact.email.unwrap().as_str(), "hafari@example.com");
         assert_eq!(contact.tags.len(), 1);
-        assert_eq!(contact.custom_fields.as_map().len(), 2);
+        assert_eq!(contact.custom_fields.object().len(), 2);
     }
 
     #[test]

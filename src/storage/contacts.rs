@@ -2,7 +2,6 @@
 //! from another workspace is indistinguishable from one that does not exist.
 
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
-use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::error::is_unique_violation;
@@ -232,9 +231,7 @@ pub(super) fn contact_from_row(row: &Row<'_>) -> Result<Contact, StorageError> {
         phone: Phone::from_trusted(row.get(1)?),
         name: row.get(2)?,
         email: row.get(3)?,
-        custom_fields: CustomFields::from_trusted(parse_json::<Map<String, Value>>(
-            &custom_fields,
-        )?),
+        custom_fields: CustomFields::from_stored(custom_fields).map_err(StorageError::Internal)?,
         created_at: parse_timestamp(&row.get::<_, String>(5)?)?,
         updated_at: parse_timestamp(&row.get::<_, String>(6)?)?,
         version: row.get(7)?,
@@ -256,10 +253,6 @@ pub(super) fn parse_uuid(text: &str) -> Result<Uuid, StorageError> {
 
 pub(super) fn parse_timestamp(text: &str) -> Result<Timestamp, StorageError> {
     Timestamp::parse(text).ok_or_else(|| StorageError::Internal(format!("stored time {text:?}")))
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StorageError> {
-    serde_json::from_str(text).map_err(|err| StorageError::Internal(format!("stored JSON: {err}")))
 }
 
 /// Inserts `contacts` (each with its creation time) into the workspace if it holds no

@@ -2,7 +2,6 @@
 
 use rusqlite::{params, Connection};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use super::tags::{tags_column, tags_from_column};
 use super::{StorageError, WorkspaceId};
@@ -60,14 +59,8 @@ fn body_from_row(row: &rusqlite::Row<'_>) -> Result<ContactBody, StorageError> {
         name: row.get(1)?,
         email: row.get(2)?,
         tags: tags_from_column(&tags)?,
-        custom_fields: CustomFields::from_trusted(parse_json::<Map<String, Value>>(
-            &custom_fields,
-        )?),
+        custom_fields: CustomFields::from_stored(custom_fields).map_err(StorageError::Internal)?,
     })
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StorageError> {
-    serde_json::from_str(text).map_err(|err| StorageError::Internal(format!("stored JSON: {err}")))
 }
 
 #[cfg(test)]
