@@ -97,9 +97,10 @@ CREATE INDEX IF NOT EXISTS contact_tags_by_tag ON contact_tags(tag_id, contact_s
 
 -- Substring search without a scan: a trigram index over each contact's case-folded
 -- name and email (search_text) and its phone digits, as one text. Contentless (it
--- stores only the index; rows are found by rowid = contacts.seq), kept in step inside
--- the writing transaction, so a contact is searchable the moment it is committed. The
--- text is folded by kontak before it gets here, so the index compares exactly.
+-- stores only the index; rows are found by rowid = contacts.seq), fed from the
+-- search_queue below, which searches also read: a contact is searchable the moment it
+-- is committed. The text is folded by kontak before it gets here, so the index
+-- compares exactly.
 --
 -- detail=none: the index records which rows hold each trigram, not where. That makes it
 -- about a third smaller and quicker to write and to read; the price is that it finds
@@ -114,13 +115,15 @@ CREATE VIRTUAL TABLE IF NOT EXISTS contacts_fts USING fts5(
 -- How many rows hold each trigram, read to pick a term's rarest trigrams.
 CREATE VIRTUAL TABLE IF NOT EXISTS contacts_fts_terms USING fts5vocab(contacts_fts, 'row');
 
--- Changes to contacts wait here for the index, in order, until the writer applies them
--- just before it commits (storage/search_queue.rs): the queue is empty between
--- transactions. Why not triggers on the index itself: a statement that fires a
--- trigger, and every savepoint (the writer gives each write one), makes FTS5 write
--- its pending changes to disk as a new segment, so indexing row by row wrote a segment
--- per contact and spent most of an import merging them (a bench of 200,000 rows: 5.9 s
--- through triggers, 0.9 s applied in one go).
+-- Changes to contacts wait here for the index, in order, until they are applied in one
+-- go (storage/search_queue.rs): by each import batch before it commits, and by the
+-- server's writer once a thousand wait or once it is idle. Searches read the queue as
+-- well as the index, so a committed contact is searchable at once. Why not triggers on
+-- the index itself: a statement that fires a trigger, and every savepoint (the writer
+-- gives each write one), makes FTS5 write its pending changes to disk as a new
+-- segment, so indexing row by row wrote a segment per contact and spent most of an
+-- import merging them (a bench of 200,000 rows: 5.9 s through triggers, 0.9 s applied
+-- in one go).
 CREATE TABLE IF NOT EXISTS search_queue (
     id   INTEGER PRIMARY KEY,
     seq  INTEGER NOT NULL,

@@ -14,7 +14,7 @@ use super::contacts::{
 use super::list_order::{ListOrder, Ranked, TopRanked};
 use super::trigrams::{candidate_query, TrigramCounts};
 use super::{in_snapshot, StorageError, WorkspaceId};
-use crate::domain::{Contact, ListFilter, ListQuery, SortOrder, Timestamp};
+use crate::domain::{Contact, ListFilter, ListQuery, SearchTerm, SortOrder, Timestamp};
 
 /// One entry of a list: a contact, or (in a feed with `include_deleted=true`) the
 /// tombstone of one.
@@ -216,22 +216,18 @@ fn live_condition(
             .chain(search.phone_digits())
             .collect();
         if let Some(expression) = candidate_query(conn, counts, &texts)? {
-            // The index gives candidates; the text check below keeps the matches.
-            // "+" keeps the planner off the workspace index: walking a whole
-            // workspace to test each row costs far more than looking up each
-            // candidate and checking its workspace.
+            // The index and the changes still queued for it give candidates; the text
+            // check below keeps the matches. "+" keeps the planner off the workspace
+            // index: walking a whole workspace to test each row costs far more than
+            // looking up each candidate and checking its workspace.
             condition = format!("+{condition} AND {TRIGRAM_MATCH}");
             values.push(SqlValue::Text(expression));
+            values.extend(search_values(search));
         }
         // Without the index (a term under three characters) this is a scan.
         // instr() matches literally, so '%' and '_' in a term are plain characters.
         condition.push_str(" AND (instr(c.search_text, ?) > 0 OR instr(c.phone, ?) > 0)");
-        values.push(SqlValue::Text(search.folded().to_owned()));
-        values.push(
-            search
-                .phone_digits()
-                .map_or(SqlValue::Null, |d| SqlValue::Text(d.to_owned())),
-        );
+        values.extend(search_values(search));
     }
     if let Some(since) = filter.updated_since {
         condition.push_str(" AND c.updated_at >= ?");
@@ -252,8 +248,24 @@ fn live_condition(
     Ok((condition, values))
 }
 
-/// The condition that selects a search's matches through the trigram index.
-const TRIGRAM_MATCH: &str = "c.seq IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?)";
+/// The condition that selects a search's candidates: the rows the trigram index
+/// finds, and the rows whose change still waits in the search queue with a text that
+/// holds the term (the index may not have them yet, or still has their old text).
+const TRIGRAM_MATCH: &str = "c.seq IN (
+    SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?
+     UNION ALL
+    SELECT seq FROM search_queue WHERE instr(text, ?) > 0 OR instr(text, ?) > 0)";
+
+/// The term as the text checks take it: case-folded, then its phone digits (NULL
+/// when it has none, which no instr() matches).
+fn search_values(search: &SearchTerm) -> [SqlValue; 2] {
+    [
+        SqlValue::Text(search.folded().to_owned()),
+        search
+            .phone_digits()
+            .map_or(SqlValue::Null, |d| SqlValue::Text(d.to_owned())),
+    ]
+}
 
 /// LIMIT and OFFSET, both bound. Written `? + 0` because SQLite's planner reads a bare
 /// `LIMIT ?` value, and then re-prepares the statement every time it is bound: a
@@ -278,5 +290,84 @@ fn entry_order(sort: SortOrder) -> &'static str {
         SortOrder::LeastRecentlyUpdatedFirst => "e.updated_at ASC, e.id ASC",
         SortOrder::NameAscending => "e.no_name, e.sort_name ASC, e.id ASC",
         SortOrder::NameDescending => "e.no_name, e.sort_name DESC, e.id DESC",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::{ContactPatch, IfMatch, NewContact, PhoneRules};
+    use crate::storage::contact_updates::update_contact;
+    use crate::storage::contacts::{delete_contact, insert_contact};
+    use crate::storage::search_queue::{apply_search_queue, queued_changes};
+    use crate::storage::workspaces::test_database;
+
+    fn found(conn: &Connection, ws: WorkspaceId, term: &str) -> (Vec<String>, u64) {
+        let pairs = [("search".to_owned(), term.to_owned())];
+        let query = ListQuery::from_pairs(&pairs, &PhoneRules::default()).unwrap();
+        let page = list_contacts(conn, &TrigramCounts::default(), ws, &query).unwrap();
+        let names = page
+            .items
+            .iter()
+            .map(|item| match item {
+                ListItem::Contact(c) => c.name.clone().unwrap_or_default(),
+                ListItem::Deleted { .. } => "(deleted)".into(),
+            })
+            .collect();
+        (names, page.total)
+    }
+
+    fn create(conn: &mut Connection, ws: WorkspaceId, phone: &str, name: &str) -> String {
+        let new = NewContact::from_json(
+            &json!({"phone": phone, "name": name}),
+            &PhoneRules::default(),
+        )
+        .unwrap();
+        insert_contact(conn, ws, &new, Timestamp::now())
+            .unwrap()
+            .id
+            .to_string()
+    }
+
+    #[test]
+    fn changes_still_queued_for_the_index_are_searched_as_they_are_now() {
+        let (mut conn, ws) = test_database();
+        let budi = create(&mut conn, ws, "628111111111", "Budi Santoso");
+        let sari = create(&mut conn, ws, "628222222222", "Sari Wulan");
+        apply_search_queue(&conn).unwrap();
+
+        // Queued, not yet in the index: a new contact, a renamed one, a deleted one.
+        create(&mut conn, ws, "628333333333", "Budi Hartono");
+        let rename =
+            ContactPatch::from_json(&json!({"name": "Dewi Lestari"}), &PhoneRules::default())
+                .unwrap();
+        update_contact(
+            &mut conn,
+            ws,
+            &budi,
+            &rename,
+            &IfMatch::Anything,
+            Timestamp::now(),
+        )
+        .unwrap();
+        delete_contact(&mut conn, ws, &sari, &IfMatch::Anything, Timestamp::now()).unwrap();
+        assert!(queued_changes(&conn).unwrap() > 0);
+
+        let expected = [
+            ("budi", (vec!["Budi Hartono".to_owned()], 1)),
+            ("lestari", (vec!["Dewi Lestari".to_owned()], 1)),
+            ("wulan", (vec![], 0)),
+            ("8333333", (vec!["Budi Hartono".to_owned()], 1)),
+        ];
+        for (term, answer) in &expected {
+            assert_eq!(&found(&conn, ws, term), answer, "queued, {term:?}");
+        }
+        apply_search_queue(&conn).unwrap();
+        assert_eq!(queued_changes(&conn).unwrap(), 0);
+        for (term, answer) in &expected {
+            assert_eq!(&found(&conn, ws, term), answer, "applied, {term:?}");
+        }
     }
 }

@@ -74,7 +74,7 @@ pub(super) fn insert_in(
 /// Writes the contact's own row (not its tags) and returns its `seq`, or `None` when the
 /// workspace already has the phone. The one place a contact row is written, so the API
 /// and `kontak import` store contacts identically (the counts follow through the
-/// schema's triggers; the search index once the transaction applies its search queue).
+/// schema's triggers; the search index through the search queue).
 pub(super) fn insert_contact_row(
     tx: &Connection,
     workspace: WorkspaceId,

@@ -122,9 +122,11 @@ impl Db {
         size("") + size("-wal")
     }
 
-    /// Folds the WAL into the database file, on a connection of its own: a checkpoint
-    /// cannot run inside the writer's transactions.
+    /// Applies the queued search changes, then folds the WAL into the database file, on
+    /// a connection of its own: a checkpoint cannot run inside the writer's transactions.
     pub async fn checkpoint_wal(&self) -> Result<(), StorageError> {
+        self.write(|conn| search_queue::apply_search_queue(conn))
+            .await?;
         let (path, busy_timeout) = (self.path.clone(), self.busy_timeout);
         web::block(move || maintenance::checkpoint_wal(&open_connection(&path, busy_timeout)?))
             .await

@@ -1,14 +1,28 @@
 //! Applying queued contact changes to the trigram index.
 //!
 //! Triggers on `contacts` queue each change in `search_queue` (see schema.sql for why
-//! they do not write the index directly). Every transaction that writes contacts calls
-//! [`apply_search_queue`] just before it commits, outside any savepoint, so the index
-//! takes all of the transaction's changes as one segment and is in step again at
-//! commit: a committed contact is always searchable.
+//! they do not write the index directly), in the same transaction as the change. The
+//! queue is applied to the index in order by [`apply_search_queue`]: by every import
+//! batch and demo seeding before they commit, and by the server's writer once enough
+//! has queued or once it is idle (see writer.rs), so that the index takes many
+//! transactions' changes as one segment.
+//!
+//! Until then a change is still found: a search reads its candidates from the index
+//! and from the queue ([`crate::storage::contact_list`]), and checks each against the
+//! contact's current row. A committed contact is searchable at once either way.
 
 use rusqlite::Connection;
 
 use super::StorageError;
+
+/// How many changes wait in the queue (ids are never reused while it holds rows, so
+/// this is exact without counting them).
+pub fn queued_changes(conn: &Connection) -> Result<u64, StorageError> {
+    let queued: i64 = conn
+        .prepare_cached("SELECT coalesce(max(id) - min(id) + 1, 0) FROM search_queue")?
+        .query_row([], |row| row.get(0))?;
+    Ok(u64::try_from(queued).unwrap_or(0))
+}
 
 /// Applies the queued changes in the order they were made, then empties the queue.
 pub fn apply_search_queue(conn: &Connection) -> Result<(), StorageError> {
