@@ -129,7 +129,8 @@ def write_markdown(results, meta, path, chart_name):
         f"Floors measured in the same run: `/healthz` "
         f"{fmt_rps(k('healthz'))} req/s (PocketBase's `/api/health`: {fmt_rps(p('healthz'))}); "
         f"single-row transactions in process (rusqlite, kontak's schema, WAL, "
-        f"synchronous=NORMAL, each row indexed for search before its commit): "
+        f"synchronous=NORMAL, each row indexed for search as the server does it, the "
+        f"search queue applied once a thousand changes wait): "
         f"{floor:,.0f} rows/s.",
         "",
     ]

@@ -15,6 +15,19 @@ use rusqlite::Connection;
 
 use super::StorageError;
 
+/// Queued changes at which a writing transaction applies the queue before it commits.
+/// Until applied, a search reads them from the queue, about 0.1 µs each.
+pub const APPLY_AT: u64 = 1_000;
+
+/// Applies the queue if [`APPLY_AT`] changes or more wait in it: what the server's
+/// writer does in each transaction (see writer.rs).
+pub fn apply_search_queue_if_long(conn: &Connection) -> Result<(), StorageError> {
+    if queued_changes(conn)? >= APPLY_AT {
+        apply_search_queue(conn)?;
+    }
+    Ok(())
+}
+
 /// How many changes wait in the queue (ids are never reused while it holds rows, so
 /// this is exact without counting them).
 pub fn queued_changes(conn: &Connection) -> Result<u64, StorageError> {

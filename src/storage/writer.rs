@@ -8,7 +8,7 @@
 //! A caller is answered only after the transaction holding its write has committed.
 //!
 //! The writer also applies the search queue (search_queue.rs) to the trigram index:
-//! within a transaction once [`APPLY_SEARCH_QUEUE_AT`] changes wait, or on its own
+//! within a transaction once [`crate::storage::search_queue::APPLY_AT`] changes wait, or on its own
 //! once it has been idle for [`IDLE_BEFORE_APPLY`]. Each application writes one index
 //! segment, which FTS5 merges with others later; applied at every commit, under
 //! concurrent creates that writing and merging took a third of the throughput.
@@ -22,15 +22,11 @@ use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 
 use super::checkpointer::Checkpointer;
-use super::search_queue::{apply_search_queue, queued_changes};
+use super::search_queue::{apply_search_queue, apply_search_queue_if_long};
 use super::StorageError;
 
 /// Most writes committed together; bounds how long the first of them waits.
 const MAX_BATCH: usize = 256;
-
-/// Queued search-index changes that a transaction applies before it commits. Until
-/// applied, a search reads them from the queue, about 0.1 µs each.
-const APPLY_SEARCH_QUEUE_AT: u64 = 1_000;
 
 /// How long the writer waits for work before it applies what is queued anyway, so that
 /// the index catches up in any pause.
@@ -174,14 +170,6 @@ fn apply_queue_alone(conn: &mut Connection) {
     }
 }
 
-/// Applies the search queue inside the batch's transaction once it is long.
-fn apply_queue_if_long(conn: &Connection) -> Result<(), StorageError> {
-    if queued_changes(conn)? >= APPLY_SEARCH_QUEUE_AT {
-        apply_search_queue(conn)?;
-    }
-    Ok(())
-}
-
 fn commit_batch(conn: &mut Connection, mut batch: Vec<Box<dyn QueuedWrite>>) {
     if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
         let err = StorageError::from(err);
@@ -198,7 +186,7 @@ fn commit_batch(conn: &mut Connection, mut batch: Vec<Box<dyn QueuedWrite>>) {
     }
     let outcome = match savepoint_failure {
         Some(err) => Err(err),
-        None => apply_queue_if_long(conn)
+        None => apply_search_queue_if_long(conn)
             .and_then(|()| conn.execute_batch("COMMIT").map_err(StorageError::from)),
     };
     if outcome.is_err() {
