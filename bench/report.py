@@ -83,7 +83,7 @@ def write_markdown(results, meta, path, chart_name):
         f"all on 127.0.0.1) against kontak's release build and "
         f"PocketBase {meta['pocketbase']}, one after the other on the same data. "
         f"Load average before / after the run: {meta['load_before']} / "
-        f"{meta['load_after']} (the machine is shared; other builds were running).",
+        f"{meta['load_after']} (the machine is shared: other work may have been running).",
         "",
         "## Requests",
         "",
