@@ -1,17 +1,18 @@
 //! The one writer: a thread that owns the write connection and commits many queued
 //! writes per transaction (group commit).
 //!
-//! SQLite takes one writer at a time and every commit has a fixed cost (the WAL append,
-//! the flush of pending full-text index entries). Under concurrent load, writes that
+//! SQLite takes one writer at a time and every commit has a fixed cost (appending the
+//! pages it changed to the WAL). Under concurrent load, writes that
 //! arrive while a commit runs queue here; the next transaction takes all of them at
 //! once, each in its own savepoint so that one failing write does not undo the others.
 //! A caller is answered only after the transaction holding its write has committed.
 //!
 //! The writer also applies the search queue (search_queue.rs) to the trigram index:
-//! within a transaction once [`crate::storage::search_queue::APPLY_AT`] changes wait, or on its own
-//! once it has been idle for [`IDLE_BEFORE_APPLY`]. Each application writes one index
-//! segment, which FTS5 merges with others later; applied at every commit, under
-//! concurrent creates that writing and merging took a third of the throughput.
+//! within a transaction once [`APPLY_AT`](crate::storage::search_queue::APPLY_AT)
+//! changes wait, or on its own once it has been idle for [`IDLE_BEFORE_APPLY`]. Each
+//! application writes one index segment, which FTS5 merges with others later; applied
+//! at every commit, under concurrent creates that writing and merging took a third of
+//! the throughput.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
