@@ -53,10 +53,8 @@ pub fn insert_key(conn: &Connection, key: &NewKey<'_>, now: Timestamp) -> Result
     Ok(())
 }
 
-/// The key with this public id, revoked or not. One primary-key lookup: this runs on
-/// every authenticated request.
 /// Whether the key exists and is not revoked: what every authenticated request
-/// confirms in its own storage call.
+/// confirms in its own storage call. One primary-key lookup.
 pub fn key_is_live(conn: &Connection, id: &str) -> Result<bool, StorageError> {
     let live = conn
         .prepare_cached("SELECT revoked_at IS NULL FROM api_keys WHERE id = ?1")?
@@ -65,6 +63,8 @@ pub fn key_is_live(conn: &Connection, id: &str) -> Result<bool, StorageError> {
     Ok(live.unwrap_or(false))
 }
 
+/// The key with this public id, revoked or not: read when a key is first presented
+/// to this process, before argon2 checks its secret.
 pub fn find_key_by_id(conn: &Connection, id: &str) -> Result<Option<KeyRow>, StorageError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, workspace_id, secret_hash, scopes, last_used_at, revoked_at IS NOT NULL
