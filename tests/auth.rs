@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{assert_error, spawn_app};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 #[actix_web::test]
@@ -204,11 +204,13 @@ async fn revoking_with_the_cli_bites_on_the_very_next_request() {
     )
     .await;
     let with_idempotency_key = app
-        .client
-        .post(app.url("/v1/contacts"))
-        .bearer_auth(&key)
+        .call_as(
+            &key,
+            Method::POST,
+            "/v1/contacts",
+            Some(&json!({"phone": "+628111111111"})),
+        )
         .header("Idempotency-Key", "after-revoke")
-        .json(&json!({"phone": "+628111111111"}))
         .send()
         .await
         .unwrap();
