@@ -11,15 +11,20 @@
 //! WAL starts over from its beginning only once every frame is in the database file.
 //! So when the WAL passes [`WRITER_CHECKPOINT_FRAMES`] the writer checkpoints between
 //! two transactions itself, as SQLite would have; by then this thread has copied all
-//! but the tail.
+//! but the tail. If this thread's checkpoint is still running then, the writer waits
+//! for it: SQLite skips a checkpoint while another runs, and a writer that went on
+//! committing would let the WAL grow without bound while the disk is slow.
 
 use std::cell::Cell;
 use std::ffi::c_int;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use rusqlite::hooks::Wal;
 use rusqlite::Connection;
+
+use super::StorageError;
 
 /// How many pages the WAL grows between two background checkpoints: SQLite's own
 /// default for its automatic checkpoint. Every checkpoint ends in an fsync, and a page
@@ -28,6 +33,14 @@ const BACKGROUND_CHECKPOINT_FRAMES: c_int = 1_000;
 
 /// The WAL length at which the writer checkpoints itself (about 32 MiB of 4 KiB pages).
 pub(super) const WRITER_CHECKPOINT_FRAMES: c_int = 8_000;
+
+/// How long the writer waits for a background checkpoint to finish before its own. One
+/// copies at most [`WRITER_CHECKPOINT_FRAMES`] pages; past this the writer goes on and
+/// tries again after its next transaction.
+const WRITER_PATIENCE: Duration = Duration::from_secs(1);
+
+/// How often a checkpoint that found another running tries again.
+const RETRY_EVERY: Duration = Duration::from_millis(2);
 
 thread_local! {
     /// The WAL length after the last commit of the connection on this thread that has
@@ -80,7 +93,10 @@ impl Checkpointer {
             self.woken_at.set(0); // the WAL has started over
         }
         if frames >= WRITER_CHECKPOINT_FRAMES {
-            checkpoint(writer, "writer");
+            report(
+                "writer",
+                checkpoint_patiently(writer, CheckpointMode::Passive, WRITER_PATIENCE),
+            );
         } else if frames >= self.woken_at.get() + BACKGROUND_CHECKPOINT_FRAMES {
             self.woken_at.set(frames);
             let _ = self.wake.try_send(());
@@ -90,23 +106,63 @@ impl Checkpointer {
 
 fn run(conn: &Connection, woken: &Receiver<()>) {
     while woken.recv().is_ok() {
-        checkpoint(conn, "background");
+        // Not waiting: another checkpoint running now is the writer's, doing this work.
+        if let Err(err) = checkpoint_patiently(conn, CheckpointMode::Passive, Duration::ZERO) {
+            report("background", Err(err));
+        }
     }
 }
 
-/// A passive checkpoint: copies what it can without waiting for readers or the writer.
-fn checkpoint(conn: &Connection, by: &'static str) {
-    if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-        // Nothing is lost: the pages stay in the WAL for the next checkpoint.
-        tracing::warn!(%err, by, "WAL checkpoint failed");
+/// Logs a checkpoint that failed or did not get its turn. Nothing is lost either way:
+/// the pages stay in the WAL for the next checkpoint.
+fn report(by: &'static str, outcome: Result<bool, StorageError>) {
+    match outcome {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(by, "WAL checkpoint kept waiting on another one"),
+        Err(err) => tracing::warn!(%err, by, "WAL checkpoint failed"),
+    }
+}
+
+/// What a checkpoint does about readers.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum CheckpointMode {
+    /// Copies what it can without waiting for readers.
+    Passive,
+    /// Waits for readers (up to the busy timeout), copies everything and empties the
+    /// WAL file.
+    Truncate,
+}
+
+/// Runs a checkpoint. When it could not run (another connection's checkpoint was
+/// running, which SQLite does not wait for, or in `Truncate` a reader held on past the
+/// busy timeout) it tries again until `patience` has passed. Returns whether it ran.
+pub(super) fn checkpoint_patiently(
+    conn: &Connection,
+    mode: CheckpointMode,
+    patience: Duration,
+) -> Result<bool, StorageError> {
+    let sql = match mode {
+        CheckpointMode::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
+        CheckpointMode::Truncate => "PRAGMA wal_checkpoint(TRUNCATE)",
+    };
+    let deadline = Instant::now() + patience;
+    loop {
+        // Returns (busy, log frames, checkpointed frames).
+        let busy: i64 = conn.query_row(sql, [], |row| row.get(0))?;
+        if busy == 0 {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        thread::sleep(RETRY_EVERY);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{Db, StorageError};
-    use std::time::Duration;
+    use crate::storage::Db;
 
     /// WAL frames are a 24-byte header and a page.
     const FRAME_BYTES: u64 = 24 + 4096;

@@ -2,11 +2,11 @@
 //! readiness probe. Used by `kontak backup`/`check`, shutdown and `GET /readyz`.
 
 use std::path::Path;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rusqlite::Connection;
 
+use super::checkpointer::{checkpoint_patiently, CheckpointMode};
 use super::schema::{user_version, SCHEMA_VERSION};
 use super::StorageError;
 
@@ -17,21 +17,12 @@ const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(3);
 /// Folds the write-ahead log back into the main file and empties it, so that the `.db`
 /// file alone is the whole database (what an operator copies after a clean stop).
 pub fn checkpoint_wal(conn: &Connection) -> Result<(), StorageError> {
-    let deadline = Instant::now() + CHECKPOINT_PATIENCE;
-    loop {
-        // Returns (busy, log frames, checkpointed frames). busy = 1 means a reader held
-        // on past the busy timeout, or another checkpoint was running: SQLite does not
-        // wait for that one, so this does.
-        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
-        if busy == 0 {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(StorageError::Busy(
-                "another connection kept the WAL from being checkpointed".into(),
-            ));
-        }
-        thread::sleep(Duration::from_millis(20));
+    if checkpoint_patiently(conn, CheckpointMode::Truncate, CHECKPOINT_PATIENCE)? {
+        Ok(())
+    } else {
+        Err(StorageError::Busy(
+            "another connection kept the WAL from being checkpointed".into(),
+        ))
     }
 }
 
