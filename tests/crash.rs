@@ -6,7 +6,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -54,15 +54,20 @@ fn every_acknowledged_create_survives_repeated_kill_9_intact() {
                 })
             })
             .collect::<Vec<_>>();
+        let killed = Arc::new(AtomicBool::new(false));
         let updater = {
             let (key, port) = (key.clone(), server.port);
             let (acknowledged, updates) = (acknowledged.clone(), updates.clone());
-            std::thread::spawn(move || update_until_killed(port, &key, &acknowledged, &updates))
+            let killed = killed.clone();
+            std::thread::spawn(move || {
+                update_until_killed(port, &key, &acknowledged, &updates, &killed)
+            })
         };
         let run = rand::thread_rng().gen_range(30..300);
         std::thread::sleep(Duration::from_millis(run));
         server.child.kill().unwrap(); // SIGKILL, by this child's own handle
         server.child.wait().unwrap();
+        killed.store(true, Ordering::Relaxed);
         for writer in writers {
             writer.join().unwrap();
         }
@@ -143,12 +148,14 @@ fn updated_body(body: &Value, version: u64) -> Value {
 }
 
 /// Updates acknowledged contacts one after another until the server dies, recording
-/// for each the update sent last and the one last answered 200.
+/// for each the update sent last and the one last answered 200. `killed` ends the wait
+/// for a first contact to update: a kill can come before any create was answered.
 fn update_until_killed(
     port: u16,
     key: &str,
     acknowledged: &Mutex<HashMap<String, String>>,
     updates: &Mutex<HashMap<String, (u64, u64)>>,
+    killed: &AtomicBool,
 ) {
     let mut rng = rand::thread_rng();
     loop {
@@ -161,6 +168,9 @@ fn update_until_killed(
             })
         };
         let Some((phone, id)) = target else {
+            if killed.load(Ordering::Relaxed) {
+                return;
+            }
             std::thread::sleep(Duration::from_millis(5));
             continue;
         };
