@@ -39,17 +39,20 @@ impl ContactImporter {
     /// Inserts the batch in one transaction: after a crash, either all of it is there
     /// or none of it. A phone the workspace has (or that an earlier row of this import
     /// had) is counted as a duplicate and skipped, so re-running an import creates
-    /// nothing twice. Every row of the batch gets `now` as its creation time; rows keep
+    /// nothing twice. Every row of the batch gets the same creation time; rows keep
     /// their order through `seq`.
     pub fn write_batch(
         &mut self,
         conn: &mut Connection,
         batch: &[NewContact],
-        now: Timestamp,
     ) -> Result<BatchOutcome, StorageError> {
         // IMMEDIATE takes the write lock up front, so a concurrent writer makes us wait
         // (busy_timeout) at BEGIN instead of failing halfway through the batch.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Read under the lock, so that no contact a running server committed while we
+        // waited has a later creation time than these: creation times then follow seq
+        // order, which deep pages rely on (see deep_pages.rs).
+        let now = Timestamp::now();
         let mut outcome = BatchOutcome::default();
         for new in batch {
             match insert_contact_row(&tx, self.workspace, new, Uuid::now_v7(), now)? {
@@ -153,9 +156,7 @@ mod tests {
         let mut importer = ContactImporter::new(ws);
         for phone in ["628111111111", "628222222222", "628333333333"] {
             let batch = [contact(json!({"phone": phone, "name": "Budi"}))];
-            importer
-                .write_batch(&mut conn, &batch, Timestamp::now())
-                .unwrap();
+            importer.write_batch(&mut conn, &batch).unwrap();
         }
         assert_eq!(search_segments(&conn), 3, "a segment per batch");
         importer.finish(&mut conn).unwrap();
@@ -179,9 +180,7 @@ mod tests {
             contact(json!({"phone": "+62 811-1111-111", "tags": ["VIP"]})),
             contact(json!({"phone": "628222222222", "tags": ["Vip", "lead"]})),
         ];
-        let first = importer
-            .write_batch(&mut conn, &batch, Timestamp::now())
-            .unwrap();
+        let first = importer.write_batch(&mut conn, &batch).unwrap();
         assert_eq!(
             first,
             BatchOutcome {
@@ -190,7 +189,7 @@ mod tests {
             }
         );
         let again = ContactImporter::new(ws)
-            .write_batch(&mut conn, &batch, Timestamp::now())
+            .write_batch(&mut conn, &batch)
             .unwrap();
         assert_eq!(
             again,

@@ -186,7 +186,7 @@ fn spawn_writer(
     thread::spawn(move || {
         let mut importer = ContactImporter::new(workspace);
         for batch in batches {
-            let outcome = importer.write_batch(&mut conn, &batch, Timestamp::now())?;
+            let outcome = importer.write_batch(&mut conn, &batch)?;
             Tally::add(&tally.created, outcome.created);
             Tally::add(&tally.duplicates, outcome.duplicates);
         }
