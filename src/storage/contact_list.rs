@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::contacts::{
     contact_from_row, find_by_seq, parse_timestamp, parse_uuid, CONTACT_COLUMNS,
 };
+use super::deep_pages;
 use super::list_order::{ListOrder, Ranked, TopRanked};
 use super::trigrams::{candidate_query, TrigramCounts};
 use super::{in_snapshot, StorageError, WorkspaceId};
@@ -63,7 +64,8 @@ fn list_live(
     if condition.contains(TRIGRAM_MATCH) {
         return list_found(conn, &condition, values, query);
     }
-    let total = if query.filter == ListFilter::default() {
+    let whole_workspace = query.filter == ListFilter::default();
+    let total = if whole_workspace {
         // The whole workspace: its kept count, not a COUNT(*) over every row.
         conn.prepare_cached(
             "SELECT coalesce((SELECT contacts FROM workspace_stats WHERE workspace_id = ?1), 0)",
@@ -72,16 +74,44 @@ fn list_live(
     } else {
         count(conn, &condition, &values)?
     };
+    if whole_workspace && query.offset() >= total {
+        return Ok(ContactPage {
+            items: Vec::new(),
+            total,
+        });
+    }
+    let order = ListOrder::of(query.sort).sql();
+    let run = if whole_workspace {
+        deep_pages::creation_run(
+            conn,
+            workspace,
+            query.sort,
+            query.offset(),
+            query.per_page,
+            total,
+        )?
+    } else {
+        None
+    };
     // The page is found by seq alone first, which the order indexes cover, so rows
     // skipped by the offset are never read from the table; only the page's rows are.
-    let order = ListOrder::of(query.sort).sql();
+    let (seqs, values) = match run {
+        // A deep page: the order index is sought to the block the page starts in.
+        Some(run) => (run.seqs_sql().to_owned(), run.values(workspace)),
+        None => (
+            format!(
+                "SELECT c.seq FROM contacts c WHERE {condition} ORDER BY {order} {LIMIT_OFFSET}"
+            ),
+            values
+                .into_iter()
+                .chain(limit_offset(query.per_page.into(), query.offset()))
+                .collect(),
+        ),
+    };
     let sql = format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts c
-          WHERE c.seq IN (SELECT c.seq FROM contacts c WHERE {condition}
-                           ORDER BY {order} {LIMIT_OFFSET})
-          ORDER BY {order}"
+        "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.seq IN ({seqs}) ORDER BY {order}"
     );
-    let items = read_page(conn, &sql, values, query)?;
+    let items = read_page(conn, &sql, values, query.per_page)?;
     Ok(ContactPage { items, total })
 }
 
@@ -130,18 +160,16 @@ fn count(conn: &Connection, condition: &str, values: &[SqlValue]) -> Result<u64,
     Ok(total as u64)
 }
 
-/// Runs a page query that selects [`CONTACT_COLUMNS`], binding `values` then LIMIT
-/// and OFFSET.
+/// Runs a page query that selects [`CONTACT_COLUMNS`], with all its values.
 fn read_page(
     conn: &Connection,
     sql: &str,
-    mut values: Vec<SqlValue>,
-    query: &ListQuery,
+    values: Vec<SqlValue>,
+    per_page: u32,
 ) -> Result<Vec<ListItem>, StorageError> {
-    values.extend(limit_offset(query));
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query(params_from_iter(values.iter()))?;
-    let mut items = Vec::with_capacity(query.per_page as usize);
+    let mut items = Vec::with_capacity(per_page as usize);
     while let Some(row) = rows.next()? {
         items.push(ListItem::Contact(contact_from_row(row)?));
     }
@@ -171,7 +199,7 @@ fn list_with_tombstones(
     let total: i64 = conn
         .prepare_cached(&format!("SELECT count(*) FROM ({union})"))?
         .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
-    values.extend(limit_offset(query));
+    values.extend(limit_offset(query.per_page.into(), query.offset()));
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT e.seq, e.id, e.updated_at FROM ({union}) e ORDER BY {} {LIMIT_OFFSET}",
         entry_order(query.sort)
@@ -273,10 +301,10 @@ fn search_values(search: &SearchTerm) -> [SqlValue; 2] {
 /// As expressions, the values are still bound but no longer planned on.
 const LIMIT_OFFSET: &str = "LIMIT ? + 0 OFFSET ? + 0";
 
-fn limit_offset(query: &ListQuery) -> [SqlValue; 2] {
+fn limit_offset(limit: u64, offset: u64) -> [SqlValue; 2] {
     [
-        SqlValue::Integer(i64::from(query.per_page)),
-        SqlValue::Integer(i64::try_from(query.offset()).unwrap_or(i64::MAX)),
+        SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)),
+        SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)),
     ]
 }
 
@@ -295,6 +323,7 @@ fn entry_order(sort: SortOrder) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::params;
     use serde_json::json;
 
     use super::*;
@@ -329,6 +358,113 @@ mod tests {
             .unwrap()
             .id
             .to_string()
+    }
+
+    /// The ids of a page as plain OFFSET over the order gives them: what every page
+    /// must be, however it is found.
+    fn stepped_page(conn: &Connection, ws: WorkspaceId, sort: SortOrder, page: u32) -> Vec<String> {
+        let sql = format!(
+            "SELECT c.id FROM contacts c WHERE c.workspace_id = ?1
+              ORDER BY {} LIMIT 100 OFFSET ?2",
+            ListOrder::of(sort).sql()
+        );
+        let mut stmt = conn.prepare(&sql).unwrap();
+        let ids = stmt
+            .query_map(params![ws.0, (page - 1) * 100], |row| row.get(0))
+            .unwrap();
+        ids.collect::<Result<_, _>>().unwrap()
+    }
+
+    fn listed_page(
+        conn: &Connection,
+        ws: WorkspaceId,
+        sort: &str,
+        page: u32,
+    ) -> (Vec<String>, u64) {
+        let pairs = [
+            ("sort", sort),
+            ("page", &page.to_string()),
+            ("per_page", "100"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let query = ListQuery::from_pairs(&pairs, &PhoneRules::default()).unwrap();
+        let page = list_contacts(conn, &TrigramCounts::default(), ws, &query).unwrap();
+        let ids = page
+            .items
+            .iter()
+            .map(|item| match item {
+                ListItem::Contact(c) => c.id.to_string(),
+                ListItem::Deleted { id, .. } => id.to_string(),
+            })
+            .collect();
+        (ids, page.total)
+    }
+
+    #[test]
+    fn deep_pages_are_the_pages_plain_offset_gives_in_every_order() {
+        let (mut conn, acme) = test_database();
+        let other = crate::storage::workspaces::ensure_workspace(
+            &conn,
+            &crate::domain::WorkspaceName::parse("other").unwrap(),
+            Timestamp::now(),
+        )
+        .unwrap();
+        // Two workspaces' contacts interleaved, many created in the same millisecond
+        // (seq breaks those ties), and every seventh of acme's deleted again.
+        let mut acme_ids = Vec::new();
+        for n in 0..4500u32 {
+            let ws = if n % 3 == 0 { other } else { acme };
+            let id = create(
+                &mut conn,
+                ws,
+                &format!("62811{n:07}"),
+                &format!("Kontak {n}"),
+            );
+            if ws == acme {
+                acme_ids.push(id);
+            }
+        }
+        for id in acme_ids.iter().step_by(7) {
+            delete_contact(&mut conn, acme, id, &IfMatch::Anything, Timestamp::now()).unwrap();
+        }
+        let live = acme_ids.len() - acme_ids.len().div_ceil(7);
+        let orders = [
+            ("-created_at", SortOrder::NewestFirst),
+            ("created_at", SortOrder::OldestFirst),
+            ("-updated_at", SortOrder::RecentlyUpdatedFirst),
+            ("name", SortOrder::NameAscending),
+        ];
+        let check = |conn: &Connection, live: usize, label: &str| {
+            for (param, sort) in orders {
+                for page in 1..=27 {
+                    let (ids, total) = listed_page(conn, acme, param, page);
+                    assert_eq!(total, live as u64, "{label}");
+                    let expected = stepped_page(conn, acme, sort, page);
+                    assert_eq!(ids, expected, "{label}: {param}, page {page}");
+                }
+            }
+        };
+        check(&conn, live, "in seq order");
+        // Newest first from offset 1,100 is oldest-first positions 1,371..=1,470, which
+        // are sought from their block.
+        let seeks = |conn: &Connection| {
+            deep_pages::creation_run(conn, acme, SortOrder::NewestFirst, 1100, 100, live as u64)
+                .unwrap()
+                .is_some_and(|run| run.from.is_some())
+        };
+        assert!(
+            seeks(&conn),
+            "the deep pages above were sought, not stepped"
+        );
+
+        // A contact created "before" the others: no more seeks, the same pages.
+        let early =
+            NewContact::from_json(&json!({"phone": "+628999999999"}), &PhoneRules::default())
+                .unwrap();
+        let past = Timestamp::parse("2020-01-01T00:00:00.000Z").unwrap();
+        insert_contact(&mut conn, acme, &early, past).unwrap();
+        assert!(!seeks(&conn));
+        check(&conn, live + 1, "out of seq order");
     }
 
     #[test]

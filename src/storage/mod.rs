@@ -7,6 +7,7 @@ mod connection;
 pub mod contact_list;
 pub mod contact_updates;
 pub mod contacts;
+mod deep_pages;
 mod error;
 pub mod export;
 pub mod idempotency;

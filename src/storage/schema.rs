@@ -9,7 +9,7 @@ use super::StorageError;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// The `user_version` that `schema.sql` sets.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Version 2 rebuilt the trigram index as one text column without positions
 /// (`detail=none`). A version 1 file loses its old index before the schema is applied
@@ -23,6 +23,35 @@ const DROP_V1_SEARCH_INDEX: &str = "
 const FILL_SEARCH_INDEX: &str = "
     INSERT INTO contacts_fts (rowid, text)
     SELECT seq, search_text || char(31) || substr(phone, 2) FROM contacts;
+";
+
+/// Version 3 added the creation-order columns to `workspace_stats`, whose insert
+/// trigger now keeps them, and `contact_seq_buckets`. An older file loses the old
+/// trigger and gains the columns (version 1 had no such table: the schema makes it
+/// whole) before the schema is applied.
+const DROP_V2_STATS_TRIGGER: &str = "DROP TRIGGER IF EXISTS workspace_stats_insert;";
+const V3_STATS_COLUMNS: [(&str, &str); 2] = [
+    ("newest_created_at", "TEXT"),
+    ("created_in_seq_order", "INTEGER NOT NULL DEFAULT 1"),
+];
+/// After the schema: the kept counts recomputed from the contacts themselves (a version
+/// 1 file never had them), whether each workspace's creation times follow its seq
+/// order, and the per-block counts.
+const FILL_V3_COUNTS: &str = "
+    DELETE FROM workspace_stats;
+    INSERT INTO workspace_stats (workspace_id, contacts, newest_created_at, created_in_seq_order)
+    SELECT workspace_id, count(*), max(created_at), min(in_order)
+      FROM (SELECT workspace_id, created_at,
+                   created_at >= coalesce(max(created_at) OVER (
+                       PARTITION BY workspace_id ORDER BY seq
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), '') AS in_order
+              FROM contacts)
+     GROUP BY workspace_id;
+    DELETE FROM contact_seq_buckets;
+    INSERT INTO contact_seq_buckets
+        (workspace_id, bucket, contacts, oldest_created_at, newest_created_at)
+    SELECT workspace_id, seq >> 10, count(*), min(created_at), max(created_at)
+      FROM contacts GROUP BY workspace_id, seq >> 10;
 ";
 
 /// Brings the database to [`SCHEMA_VERSION`], in one transaction: either the whole
@@ -39,13 +68,22 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Read again under the write lock: another process may have upgraded meanwhile.
-    let from_v1 = user_version(&tx)? == 1;
-    if from_v1 {
+    // Version 0 is a new, empty file.
+    let from = user_version(&tx)?;
+    let upgrade = (1..SCHEMA_VERSION).contains(&from);
+    if from == 1 {
         tx.execute_batch(DROP_V1_SEARCH_INDEX)?;
     }
+    if upgrade {
+        tx.execute_batch(DROP_V2_STATS_TRIGGER)?;
+        add_missing_columns(&tx, "workspace_stats", &V3_STATS_COLUMNS)?;
+    }
     tx.execute_batch(SCHEMA_SQL)?;
-    if from_v1 {
+    if from == 1 {
         tx.execute_batch(FILL_SEARCH_INDEX)?;
+    }
+    if upgrade {
+        tx.execute_batch(FILL_V3_COUNTS)?;
     }
     tx.commit()?;
     Ok(())
@@ -53,6 +91,28 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
 
 pub fn user_version(conn: &Connection) -> Result<i64, StorageError> {
     Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+}
+
+/// Adds each column the table lacks; a table that does not exist yet is left to the
+/// schema. Names and types are this file's constants, never input.
+fn add_missing_columns(
+    conn: &Connection,
+    table: &str,
+    columns: &[(&str, &str)],
+) -> Result<(), StorageError> {
+    let mut present = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
+    let present: Vec<String> = present
+        .query_map([table], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    if present.is_empty() {
+        return Ok(());
+    }
+    for (name, kind) in columns {
+        if !present.iter().any(|p| p == name) {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {name} {kind}"))?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -105,6 +165,86 @@ mod tests {
                 .unwrap();
             assert_eq!(found, vec![7], "{term}");
         }
+    }
+
+    #[test]
+    fn a_version_2_database_gets_its_counts_and_creation_order_worked_out() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        // Turn it into a version 2 file: the old counts, and contacts in two workspaces,
+        // w1's created in seq order and w2's not.
+        conn.execute_batch(
+            "DROP TRIGGER contact_seq_buckets_insert;
+             DROP TRIGGER contact_seq_buckets_delete;
+             DROP TABLE contact_seq_buckets;
+             DROP TRIGGER workspace_stats_insert;
+             DROP TRIGGER workspace_stats_delete;
+             DROP TABLE workspace_stats;
+             CREATE TABLE workspace_stats (
+                 workspace_id INTEGER PRIMARY KEY REFERENCES workspaces(id),
+                 contacts     INTEGER NOT NULL DEFAULT 0
+             ) STRICT;
+             CREATE TRIGGER workspace_stats_insert AFTER INSERT ON contacts BEGIN
+                 INSERT INTO workspace_stats (workspace_id, contacts) VALUES (new.workspace_id, 1)
+                 ON CONFLICT (workspace_id) DO UPDATE SET contacts = contacts + 1;
+             END;
+             CREATE TRIGGER workspace_stats_delete AFTER DELETE ON contacts BEGIN
+                 UPDATE workspace_stats SET contacts = contacts - 1 WHERE workspace_id = old.workspace_id;
+             END;
+             INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w1', 'now'), (2, 'w2', 'now');
+             INSERT INTO contacts (seq, id, workspace_id, phone, search_text, created_at, updated_at)
+             VALUES (1, 'a', 1, '+62811', '', '2026-01-01T00:00:01.000Z', 'x'),
+                    (2, 'b', 2, '+62811', '', '2026-01-01T00:00:05.000Z', 'x'),
+                    (1030, 'c', 1, '+62812', '', '2026-01-01T00:00:01.000Z', 'x'),
+                    (1031, 'd', 2, '+62812', '', '2026-01-01T00:00:04.000Z', 'x'),
+                    (2050, 'e', 1, '+62813', '', '2026-01-01T00:00:09.000Z', 'x');
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        let stats: Vec<(i64, i64, String, bool)> = conn
+            .prepare("SELECT * FROM workspace_stats ORDER BY workspace_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            stats,
+            vec![
+                (1, 3, "2026-01-01T00:00:09.000Z".into(), true),
+                (2, 2, "2026-01-01T00:00:05.000Z".into(), false),
+            ]
+        );
+        let buckets: Vec<(i64, i64, i64)> = conn
+            .prepare("SELECT workspace_id, bucket, contacts FROM contact_seq_buckets")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            buckets,
+            vec![(1, 0, 1), (1, 1, 1), (1, 2, 1), (2, 0, 1), (2, 1, 1)]
+        );
+
+        // The new triggers keep both from here on.
+        conn.execute_batch(
+            "INSERT INTO contacts (seq, id, workspace_id, phone, search_text, created_at, updated_at)
+             VALUES (2051, 'f', 1, '+62814', '', '2026-01-01T00:00:08.000Z', 'x');",
+        )
+        .unwrap();
+        let (contacts, in_order): (i64, bool) = conn
+            .query_row(
+                "SELECT contacts, created_in_seq_order FROM workspace_stats WHERE workspace_id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((contacts, in_order), (4, false));
     }
 
     #[test]
