@@ -63,8 +63,42 @@ pub fn integrity_problems(conn: &Connection) -> Result<Vec<String>, StorageError
     for violation in violations {
         problems.push(violation?);
     }
+    let mut miscounted = conn.prepare(MISCOUNTED)?;
+    let miscounted = miscounted.query_map([], |row| {
+        Ok(format!(
+            "kept count: workspace {} has {} contacts{}, but {} counts {}",
+            row.get::<_, i64>(0)?,
+            row.get::<_, i64>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+            row.get::<_, i64>(4)?,
+        ))
+    })?;
+    for line in miscounted {
+        problems.push(line?);
+    }
     Ok(problems)
 }
+
+/// Each kept count that differs from a count of the contacts themselves: workspace,
+/// contacts counted, which of them, the table that keeps the count, and its count.
+/// Triggers keep both in the same transaction as every change; a difference means the
+/// file was changed behind kontak's back, and lists would show a wrong total or a
+/// wrong deep page.
+const MISCOUNTED: &str = "
+    SELECT workspace_id, sum(counted), '', 'workspace_stats', sum(kept) FROM (
+        SELECT workspace_id, 1 AS counted, 0 AS kept FROM contacts
+        UNION ALL
+        SELECT workspace_id, 0, contacts FROM workspace_stats)
+     GROUP BY workspace_id HAVING sum(counted) <> sum(kept)
+    UNION ALL
+    SELECT workspace_id, sum(counted),
+           printf(' with seq %d to %d', bucket << 10, ((bucket + 1) << 10) - 1),
+           'contact_seq_buckets', sum(kept) FROM (
+        SELECT workspace_id, seq >> 10 AS bucket, 1 AS counted, 0 AS kept FROM contacts
+        UNION ALL
+        SELECT workspace_id, bucket, 0, contacts FROM contact_seq_buckets)
+     GROUP BY workspace_id, bucket HAVING sum(counted) <> sum(kept)";
 
 /// Ready means: this binary's schema is in place, and the database takes a commit.
 ///
@@ -129,6 +163,32 @@ mod tests {
         let problems = integrity_problems(&conn).unwrap();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("api_keys"), "{problems:?}");
+    }
+
+    #[test]
+    fn kept_counts_that_disagree_with_the_contacts_are_reported() {
+        let (_dir, conn) = fresh();
+        conn.execute_batch(
+            "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'acme', 't');
+             INSERT INTO contacts (seq, id, workspace_id, phone, search_text, created_at, updated_at)
+             VALUES (1, 'a', 1, '+62811', '', 't', 't'), (2000, 'b', 1, '+62812', '', 't', 't');",
+        )
+        .unwrap();
+        assert_eq!(integrity_problems(&conn).unwrap(), Vec::<String>::new());
+
+        conn.execute_batch(
+            "UPDATE workspace_stats SET contacts = 1;
+             UPDATE contact_seq_buckets SET contacts = 3 WHERE bucket = 1;",
+        )
+        .unwrap();
+        assert_eq!(
+            integrity_problems(&conn).unwrap(),
+            vec![
+                "kept count: workspace 1 has 2 contacts, but workspace_stats counts 1",
+                "kept count: workspace 1 has 1 contacts with seq 1024 to 2047, \
+                 but contact_seq_buckets counts 3",
+            ]
+        );
     }
 
     #[test]
