@@ -158,7 +158,7 @@ END;
 CREATE TABLE IF NOT EXISTS workspace_stats (
     workspace_id         INTEGER PRIMARY KEY REFERENCES workspaces(id),
     contacts             INTEGER NOT NULL DEFAULT 0,
-    newest_created_at    TEXT,
+    newest_created_at    TEXT NOT NULL DEFAULT '',
     created_in_seq_order INTEGER NOT NULL DEFAULT 1
 ) STRICT;
 
@@ -170,8 +170,8 @@ CREATE TRIGGER IF NOT EXISTS workspace_stats_insert AFTER INSERT ON contacts BEG
     ON CONFLICT (workspace_id) DO UPDATE SET
         contacts = contacts + 1,
         created_in_seq_order = created_in_seq_order
-            AND (newest_created_at IS NULL OR excluded.newest_created_at >= newest_created_at),
-        newest_created_at = max(coalesce(newest_created_at, ''), excluded.newest_created_at);
+            AND excluded.newest_created_at >= newest_created_at,
+        newest_created_at = max(newest_created_at, excluded.newest_created_at);
 END;
 
 CREATE TRIGGER IF NOT EXISTS workspace_stats_delete AFTER DELETE ON contacts BEGIN
@@ -179,28 +179,24 @@ CREATE TRIGGER IF NOT EXISTS workspace_stats_delete AFTER DELETE ON contacts BEG
 END;
 
 -- Each workspace's contacts counted per block of 1,024 consecutive seqs (bucket =
--- seq >> 10, as storage/deep_pages.rs assumes), with the earliest and latest creation
--- time inserted into the block. A deep page of a creation-time order sums these counts
--- to find the block it starts in, then seeks the order index to that block: about a
--- thousand rows read for page 5,000 of a million contacts, where OFFSET stepped over
--- 99,980 index entries. Blocks emptied by deletes keep their row, with 0.
+-- seq >> 10, as storage/deep_pages.rs assumes), with the creation time of the first
+-- contact inserted into the block: while the workspace is in seq order (above), no
+-- later contact of the block is older. A deep page of a creation-time order sums these
+-- counts to find the block it starts in, then seeks the order index to that block:
+-- about a thousand rows read for page 5,000 of a million contacts, where OFFSET
+-- stepped over 99,980 index entries. Blocks emptied by deletes keep their row, with 0.
 CREATE TABLE IF NOT EXISTS contact_seq_buckets (
     workspace_id      INTEGER NOT NULL REFERENCES workspaces(id),
     bucket            INTEGER NOT NULL,
     contacts          INTEGER NOT NULL,
     oldest_created_at TEXT NOT NULL,
-    newest_created_at TEXT NOT NULL,
     PRIMARY KEY (workspace_id, bucket)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TRIGGER IF NOT EXISTS contact_seq_buckets_insert AFTER INSERT ON contacts BEGIN
-    INSERT INTO contact_seq_buckets
-        (workspace_id, bucket, contacts, oldest_created_at, newest_created_at)
-    VALUES (new.workspace_id, new.seq >> 10, 1, new.created_at, new.created_at)
-    ON CONFLICT (workspace_id, bucket) DO UPDATE SET
-        contacts = contacts + 1,
-        oldest_created_at = min(oldest_created_at, excluded.oldest_created_at),
-        newest_created_at = max(newest_created_at, excluded.newest_created_at);
+    INSERT INTO contact_seq_buckets (workspace_id, bucket, contacts, oldest_created_at)
+    VALUES (new.workspace_id, new.seq >> 10, 1, new.created_at)
+    ON CONFLICT (workspace_id, bucket) DO UPDATE SET contacts = contacts + 1;
 END;
 
 CREATE TRIGGER IF NOT EXISTS contact_seq_buckets_delete AFTER DELETE ON contacts BEGIN

@@ -126,10 +126,11 @@ struct Block {
 /// summing block counts from whichever end is nearer. `None` if the counts disagree
 /// with `total`, which the triggers that keep both rule out.
 ///
-/// A block's `oldest_created_at` is the earliest time inserted into it. In seq order,
-/// every contact of an earlier block was created no later than that and every contact
-/// of this or a later block no earlier, so (that time, the block's first seq) is the
-/// exact edge between the blocks in the order index.
+/// A block's `oldest_created_at` is the time of the first contact inserted into it. In
+/// seq order, every contact of an earlier block was created no later than that and
+/// every contact of this or a later block no earlier, so (that time, the block's first
+/// seq) is the exact edge between the blocks in the order index, even once that first
+/// contact is deleted.
 fn block_holding(
     conn: &Connection,
     workspace: WorkspaceId,

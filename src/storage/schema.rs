@@ -31,7 +31,7 @@ const FILL_SEARCH_INDEX: &str = "
 /// whole) before the schema is applied.
 const DROP_V2_STATS_TRIGGER: &str = "DROP TRIGGER IF EXISTS workspace_stats_insert;";
 const V3_STATS_COLUMNS: [(&str, &str); 2] = [
-    ("newest_created_at", "TEXT"),
+    ("newest_created_at", "TEXT NOT NULL DEFAULT ''"),
     ("created_in_seq_order", "INTEGER NOT NULL DEFAULT 1"),
 ];
 /// After the schema: the kept counts recomputed from the contacts themselves (a version
@@ -48,9 +48,8 @@ const FILL_V3_COUNTS: &str = "
               FROM contacts)
      GROUP BY workspace_id;
     DELETE FROM contact_seq_buckets;
-    INSERT INTO contact_seq_buckets
-        (workspace_id, bucket, contacts, oldest_created_at, newest_created_at)
-    SELECT workspace_id, seq >> 10, count(*), min(created_at), max(created_at)
+    INSERT INTO contact_seq_buckets (workspace_id, bucket, contacts, oldest_created_at)
+    SELECT workspace_id, seq >> 10, count(*), min(created_at)
       FROM contacts GROUP BY workspace_id, seq >> 10;
 ";
 
