@@ -333,19 +333,27 @@ mod tests {
     use crate::storage::search_queue::{apply_search_queue, queued_changes};
     use crate::storage::workspaces::test_database;
 
-    fn found(conn: &Connection, ws: WorkspaceId, term: &str) -> (Vec<String>, u64) {
-        let pairs = [("search".to_owned(), term.to_owned())];
+    /// Lists with these query parameters: each item as `show` gives it, and the total.
+    fn listed(
+        conn: &Connection,
+        ws: WorkspaceId,
+        params: &[(&str, &str)],
+        show: impl Fn(&ListItem) -> String,
+    ) -> (Vec<String>, u64) {
+        let pairs: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         let query = ListQuery::from_pairs(&pairs, &PhoneRules::default()).unwrap();
         let page = list_contacts(conn, &TrigramCounts::default(), ws, &query).unwrap();
-        let names = page
-            .items
-            .iter()
-            .map(|item| match item {
-                ListItem::Contact(c) => c.name.clone().unwrap_or_default(),
-                ListItem::Deleted { .. } => "(deleted)".into(),
-            })
-            .collect();
-        (names, page.total)
+        (page.items.iter().map(show).collect(), page.total)
+    }
+
+    fn found(conn: &Connection, ws: WorkspaceId, term: &str) -> (Vec<String>, u64) {
+        listed(conn, ws, &[("search", term)], |item| match item {
+            ListItem::Contact(c) => c.name.clone().unwrap_or_default(),
+            ListItem::Deleted { .. } => "(deleted)".into(),
+        })
     }
 
     fn create(conn: &mut Connection, ws: WorkspaceId, phone: &str, name: &str) -> String {
@@ -381,23 +389,12 @@ mod tests {
         sort: &str,
         page: u32,
     ) -> (Vec<String>, u64) {
-        let pairs = [
-            ("sort", sort),
-            ("page", &page.to_string()),
-            ("per_page", "100"),
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned()));
-        let query = ListQuery::from_pairs(&pairs, &PhoneRules::default()).unwrap();
-        let page = list_contacts(conn, &TrigramCounts::default(), ws, &query).unwrap();
-        let ids = page
-            .items
-            .iter()
-            .map(|item| match item {
-                ListItem::Contact(c) => c.id.to_string(),
-                ListItem::Deleted { id, .. } => id.to_string(),
-            })
-            .collect();
-        (ids, page.total)
+        let page = page.to_string();
+        let params = [("sort", sort), ("page", &page), ("per_page", "100")];
+        listed(conn, ws, &params, |item| match item {
+            ListItem::Contact(c) => c.id.to_string(),
+            ListItem::Deleted { id, .. } => id.to_string(),
+        })
     }
 
     #[test]
