@@ -152,9 +152,11 @@ END;
 -- creation time no earlier than any inserted before it (newest_created_at is the latest
 -- so far). While it holds, the creation-time orders are the seq order, which lets
 -- contact_seq_buckets below find a deep page without stepping over the ones before it.
--- It is normally always 1: contacts get their creation time when the writer inserts
--- them. A clock stepped back, or a CLI import racing the server, clears it for good, and
--- deep pages of that workspace go back to stepping through the index.
+-- It is normally always 1: contacts get their creation time while the inserting
+-- connection holds the write lock (the server's writer, a `kontak import` batch). A
+-- clock stepped back, or demo contacts (created in the past) seeded into a workspace
+-- whose contacts were all deleted, clears it for good, and deep pages of that
+-- workspace go back to stepping through the index.
 CREATE TABLE IF NOT EXISTS workspace_stats (
     workspace_id         INTEGER PRIMARY KEY REFERENCES workspaces(id),
     contacts             INTEGER NOT NULL DEFAULT 0,
