@@ -80,11 +80,11 @@ pub fn integrity_problems(conn: &Connection) -> Result<Vec<String>, StorageError
     Ok(problems)
 }
 
-/// Each kept count that differs from a count of the contacts themselves: workspace,
-/// contacts counted, which of them, the table that keeps the count, and its count.
-/// Triggers keep both in the same transaction as every change; a difference means the
-/// file was changed behind kontak's back, and lists would show a wrong total or a
-/// wrong deep page.
+/// Each kept count (per workspace, per block of seqs, per tag) that differs from a count
+/// of the contacts themselves: workspace, contacts counted, which of them, the table that
+/// keeps the count, and its count. Triggers keep them in the same transaction as every
+/// change; a difference means the file was changed behind kontak's back, and lists would
+/// show a wrong total or a wrong deep page.
 const MISCOUNTED: &str = "
     SELECT workspace_id, sum(counted), '', 'workspace_stats', sum(kept) FROM (
         SELECT workspace_id, 1 AS counted, 0 AS kept FROM contacts
@@ -98,7 +98,13 @@ const MISCOUNTED: &str = "
         SELECT workspace_id, seq >> 10 AS bucket, 1 AS counted, 0 AS kept FROM contacts
         UNION ALL
         SELECT workspace_id, bucket, 0, contacts FROM contact_seq_buckets)
-     GROUP BY workspace_id, bucket HAVING sum(counted) <> sum(kept)";
+     GROUP BY workspace_id, bucket HAVING sum(counted) <> sum(kept)
+    UNION ALL
+    SELECT workspace_id, counted, printf(' tagged %s', name), 'tags', contacts FROM (
+        SELECT t.workspace_id, t.name, t.contacts,
+               (SELECT count(*) FROM contact_tags ct WHERE ct.tag_id = t.id) AS counted
+          FROM tags t)
+     WHERE counted <> contacts";
 
 /// Ready means: this binary's schema is in place, and the database takes a commit.
 ///
@@ -171,14 +177,18 @@ mod tests {
         conn.execute_batch(
             "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'acme', 't');
              INSERT INTO contacts (seq, id, workspace_id, phone, search_text, created_at, updated_at)
-             VALUES (1, 'a', 1, '+62811', '', 't', 't'), (2000, 'b', 1, '+62812', '', 't', 't');",
+             VALUES (1, 'a', 1, '+62811', '', 't', 't'), (2000, 'b', 1, '+62812', '', 't', 't');
+             INSERT INTO tags (id, workspace_id, name, name_key, created_at)
+             VALUES (5, 1, 'VIP', 'vip', 't');
+             INSERT INTO contact_tags (contact_seq, tag_id, position) VALUES (1, 5, 0), (2000, 5, 0);",
         )
         .unwrap();
         assert_eq!(integrity_problems(&conn).unwrap(), Vec::<String>::new());
 
         conn.execute_batch(
             "UPDATE workspace_stats SET contacts = 1;
-             UPDATE contact_seq_buckets SET contacts = 3 WHERE bucket = 1;",
+             UPDATE contact_seq_buckets SET contacts = 3 WHERE bucket = 1;
+             UPDATE tags SET contacts = 7;",
         )
         .unwrap();
         assert_eq!(
@@ -187,6 +197,7 @@ mod tests {
                 "kept count: workspace 1 has 2 contacts, but workspace_stats counts 1",
                 "kept count: workspace 1 has 1 contacts with seq 1024 to 2047, \
                  but contact_seq_buckets counts 3",
+                "kept count: workspace 1 has 2 contacts tagged VIP, but tags counts 7",
             ]
         );
     }

@@ -9,7 +9,7 @@ use super::StorageError;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// The `user_version` that `schema.sql` sets.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Version 2 rebuilt the trigram index as one text column without positions
 /// (`detail=none`). A version 1 file loses its old index before the schema is applied
@@ -53,6 +53,14 @@ const FILL_V3_COUNTS: &str = "
       FROM contacts GROUP BY workspace_id, seq >> 10;
 ";
 
+/// Version 4 added each tag's count of contacts, kept by triggers, and the name-order
+/// index (which the schema creates). An older file gains the column before the schema
+/// is applied and has it counted after.
+const V4_TAG_COLUMNS: [(&str, &str); 1] = [("contacts", "INTEGER NOT NULL DEFAULT 0")];
+const FILL_V4_TAG_COUNTS: &str = "
+    UPDATE tags SET contacts = (SELECT count(*) FROM contact_tags ct WHERE ct.tag_id = tags.id);
+";
+
 /// Brings the database to [`SCHEMA_VERSION`], in one transaction: either the whole
 /// schema is there afterwards or nothing changed. A database from a newer kontak is
 /// refused rather than half-understood.
@@ -69,20 +77,26 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     // Read again under the write lock: another process may have upgraded meanwhile.
     // Version 0 is a new, empty file.
     let from = user_version(&tx)?;
-    let upgrade = (1..SCHEMA_VERSION).contains(&from);
+    let older_than = |version: i64| (1..version).contains(&from);
     if from == 1 {
         tx.execute_batch(DROP_V1_SEARCH_INDEX)?;
     }
-    if upgrade {
+    if older_than(3) {
         tx.execute_batch(DROP_V2_STATS_TRIGGER)?;
         add_missing_columns(&tx, "workspace_stats", &V3_STATS_COLUMNS)?;
+    }
+    if older_than(4) {
+        add_missing_columns(&tx, "tags", &V4_TAG_COLUMNS)?;
     }
     tx.execute_batch(SCHEMA_SQL)?;
     if from == 1 {
         tx.execute_batch(FILL_SEARCH_INDEX)?;
     }
-    if upgrade {
+    if older_than(3) {
         tx.execute_batch(FILL_V3_COUNTS)?;
+    }
+    if older_than(4) {
+        tx.execute_batch(FILL_V4_TAG_COUNTS)?;
     }
     tx.commit()?;
     Ok(())
@@ -244,6 +258,65 @@ mod tests {
             )
             .unwrap();
         assert_eq!((contacts, in_order), (4, false));
+    }
+
+    #[test]
+    fn a_version_3_database_gets_its_tags_counted_and_the_name_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        // Turn it into a version 3 file: no tag counts, no name index.
+        conn.execute_batch(
+            "DROP TRIGGER tags_count_insert;
+             DROP TRIGGER tags_count_delete;
+             DROP INDEX contacts_by_name;
+             ALTER TABLE tags DROP COLUMN contacts;
+             INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 'now');
+             INSERT INTO contacts (seq, id, workspace_id, phone, search_text, created_at, updated_at)
+             VALUES (1, 'a', 1, '+62811', '', 'now', 'now'), (2, 'b', 1, '+62812', '', 'now', 'now');
+             INSERT INTO tags (id, workspace_id, name, name_key, created_at)
+             VALUES (1, 1, 'VIP', 'vip', 'now'), (2, 1, 'lead', 'lead', 'now'),
+                    (3, 1, 'old', 'old', 'now');
+             INSERT INTO contact_tags (contact_seq, tag_id, position)
+             VALUES (1, 1, 0), (2, 1, 0), (2, 2, 1);
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        let counts = |conn: &Connection| -> Vec<(String, i64)> {
+            conn.prepare("SELECT name_key, contacts FROM tags ORDER BY id")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(
+            counts(&conn),
+            [("vip".into(), 2), ("lead".into(), 1), ("old".into(), 0)]
+        );
+        let index: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'contacts_by_name'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(index, 1);
+
+        // The triggers keep the counts from here on, through the cascade of a delete.
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO contact_tags (contact_seq, tag_id, position) VALUES (1, 3, 1);
+             DELETE FROM contacts WHERE seq = 2;",
+        )
+        .unwrap();
+        assert_eq!(
+            counts(&conn),
+            [("vip".into(), 1), ("lead".into(), 0), ("old".into(), 1)]
+        );
     }
 
     #[test]

@@ -58,13 +58,14 @@ pub struct TagSummary {
     pub created_at: String,
 }
 
-/// Every tag of the workspace with how many contacts carry it, by case-folded name.
+/// Every tag of the workspace with how many contacts carry it (its kept count), by
+/// case-folded name.
 pub fn list_tags(
     conn: &Connection,
     workspace: WorkspaceId,
 ) -> Result<Vec<TagSummary>, StorageError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT t.name, (SELECT count(*) FROM contact_tags ct WHERE ct.tag_id = t.id), t.created_at
+        "SELECT t.name, t.contacts, t.created_at
            FROM tags t WHERE t.workspace_id = ?1
           ORDER BY t.name_key",
     )?;
