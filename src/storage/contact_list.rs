@@ -13,6 +13,8 @@ use super::contacts::{
 };
 use super::deep_pages;
 use super::list_order::{ListOrder, Ranked, TopRanked};
+use super::name_pages::name_page;
+use super::tag_filter::{has_tag, rarest_first, tag_members, tag_values, tagged_run};
 use super::trigrams::{candidate_query, TrigramCounts};
 use super::{in_snapshot, StorageError, WorkspaceId};
 use crate::domain::{Contact, ListFilter, ListQuery, SearchTerm, SortOrder, Timestamp};
@@ -57,11 +59,28 @@ pub fn list_contacts(
 
 fn list_live(
     conn: &Connection,
-    (condition, values): (String, Vec<SqlValue>),
+    live: LiveCondition,
     workspace: WorkspaceId,
     query: &ListQuery,
 ) -> Result<ContactPage, StorageError> {
-    if condition.contains(TRIGRAM_MATCH) {
+    let LiveCondition {
+        sql: condition,
+        values,
+        driven,
+    } = live;
+    let page = (query.per_page.into(), query.offset());
+    if driven {
+        if let Some(run) = tagged_run(conn, workspace, &query.filter, query.sort, page)? {
+            let items = if query.offset() >= run.total {
+                Vec::new()
+            } else {
+                page_of(conn, &run.seqs_sql, run.values, query)?
+            };
+            return Ok(ContactPage {
+                items,
+                total: run.total,
+            });
+        }
         return list_found(conn, &condition, values, query);
     }
     let whole_workspace = query.filter == ListFilter::default();
@@ -80,7 +99,19 @@ fn list_live(
             total,
         });
     }
-    let order = ListOrder::of(query.sort).sql();
+    if whole_workspace {
+        if let Some(seqs) = name_page(conn, workspace, query.sort, page, total)? {
+            let seqs = serde_json::to_string(&seqs)
+                .map_err(|err| StorageError::Internal(format!("page seqs: {err}")))?;
+            let items = page_of(
+                conn,
+                "SELECT value FROM json_each(?)",
+                vec![SqlValue::Text(seqs)],
+                query,
+            )?;
+            return Ok(ContactPage { items, total });
+        }
+    }
     let run = if whole_workspace {
         deep_pages::creation_run(
             conn,
@@ -95,29 +126,24 @@ fn list_live(
     };
     // The page is found by seq alone first, which the order indexes cover, so rows
     // skipped by the offset are never read from the table; only the page's rows are.
-    let (seqs, values) = match run {
+    let items = match run {
         // A deep page: the order index is sought to the block the page starts in.
-        Some(run) => (run.seqs_sql().to_owned(), run.values(workspace)),
-        None => (
-            format!(
+        Some(run) => page_of(conn, run.seqs_sql(), run.values(workspace), query)?,
+        None => {
+            let order = ListOrder::of(query.sort).sql();
+            let seqs = format!(
                 "SELECT c.seq FROM contacts c WHERE {condition} ORDER BY {order} {LIMIT_OFFSET}"
-            ),
-            values
-                .into_iter()
-                .chain(limit_offset(query.per_page.into(), query.offset()))
-                .collect(),
-        ),
+            );
+            let values = values.into_iter().chain(limit_offset(page.0, page.1));
+            page_of(conn, &seqs, values.collect(), query)?
+        }
     };
-    let sql = format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.seq IN ({seqs}) ORDER BY {order}"
-    );
-    let items = read_page(conn, &sql, values, query.per_page)?;
     Ok(ContactPage { items, total })
 }
 
-/// A search the trigram index serves: the matches are found through the index (never
-/// by walking the workspace), then counted and ranked in one pass over them, keeping
-/// only as many as the page needs; the page's rows are read last.
+/// A list the trigram index or a tag serves: the matches are found through that index
+/// (never by walking the workspace), then counted and ranked in one pass over them,
+/// keeping only as many as the page needs; the page's rows are read last.
 fn list_found(
     conn: &Connection,
     condition: &str,
@@ -160,16 +186,20 @@ fn count(conn: &Connection, condition: &str, values: &[SqlValue]) -> Result<u64,
     Ok(total as u64)
 }
 
-/// Runs a page query that selects [`CONTACT_COLUMNS`], with all its values.
-fn read_page(
+/// The contacts whose seqs the query `seqs` selects (binding `values`), in the list's
+/// order.
+fn page_of(
     conn: &Connection,
-    sql: &str,
+    seqs: &str,
     values: Vec<SqlValue>,
-    per_page: u32,
+    query: &ListQuery,
 ) -> Result<Vec<ListItem>, StorageError> {
-    let mut stmt = conn.prepare_cached(sql)?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.seq IN ({seqs}) ORDER BY {}",
+        ListOrder::of(query.sort).sql()
+    ))?;
     let mut rows = stmt.query(params_from_iter(values.iter()))?;
-    let mut items = Vec::with_capacity(per_page as usize);
+    let mut items = Vec::with_capacity(query.per_page as usize);
     while let Some(row) = rows.next()? {
         items.push(ListItem::Contact(contact_from_row(row)?));
     }
@@ -181,7 +211,11 @@ fn read_page(
 /// tag filter: a client mirroring a filtered view drops the id if it has it.
 fn list_with_tombstones(
     conn: &Connection,
-    (live, mut values): (String, Vec<SqlValue>),
+    LiveCondition {
+        sql: live,
+        mut values,
+        ..
+    }: LiveCondition,
     workspace: WorkspaceId,
     query: &ListQuery,
 ) -> Result<ContactPage, StorageError> {
@@ -230,32 +264,52 @@ fn list_with_tombstones(
     })
 }
 
-/// The WHERE clause over `contacts c` for this filter, and its bound values in order.
+/// The WHERE clause over `contacts c` for a filter, with its bound values in order.
+struct LiveCondition {
+    sql: String,
+    values: Vec<SqlValue>,
+    /// Whether the candidates come from an index other than the workspace's (the
+    /// trigram index, or a tag's entries): the list is then counted and ranked over
+    /// them by [`list_found`], never by walking the workspace.
+    driven: bool,
+}
+
 fn live_condition(
     conn: &Connection,
     counts: &TrigramCounts,
     workspace: WorkspaceId,
     filter: &ListFilter,
-) -> Result<(String, Vec<SqlValue>), StorageError> {
+) -> Result<LiveCondition, StorageError> {
     let mut condition = String::from("c.workspace_id = ?");
     let mut values = vec![SqlValue::Integer(workspace.0)];
+    let mut driven = false;
     if let Some(search) = &filter.search {
         let texts: Vec<&str> = std::iter::once(search.folded())
             .chain(search.phone_digits())
             .collect();
         if let Some(expression) = candidate_query(conn, counts, &texts)? {
             // The index and the changes still queued for it give candidates; the text
-            // check below keeps the matches. "+" keeps the planner off the workspace
-            // index: walking a whole workspace to test each row costs far more than
-            // looking up each candidate and checking its workspace.
-            condition = format!("+{condition} AND {TRIGRAM_MATCH}");
+            // check below keeps the matches.
+            condition.push_str(" AND ");
+            condition.push_str(TRIGRAM_MATCH);
             values.push(SqlValue::Text(expression));
             values.extend(search_values(search));
+            driven = true;
         }
-        // Without the index (a term under three characters) this is a scan.
-        // instr() matches literally, so '%' and '_' in a term are plain characters.
+        // Without the index (a term under three characters) this is a scan, unless a
+        // tag drives the list. instr() matches literally, so '%' and '_' in a term are
+        // plain characters.
         condition.push_str(" AND (instr(c.search_text, ?) > 0 OR instr(c.phone, ?) > 0)");
         values.extend(search_values(search));
+    }
+    let mut tag_keys = rarest_first(conn, workspace, &filter.tag_keys)?.into_iter();
+    if !driven {
+        if let Some(key) = tag_keys.next() {
+            condition.push_str(" AND ");
+            condition.push_str(&tag_members("c.seq"));
+            values.extend(tag_values(workspace, key));
+            driven = true;
+        }
     }
     if let Some(since) = filter.updated_since {
         condition.push_str(" AND c.updated_at >= ?");
@@ -265,15 +319,22 @@ fn live_condition(
         condition.push_str(" AND c.created_at >= ?");
         values.push(SqlValue::Text(since.to_storage()));
     }
-    for key in &filter.tag_keys {
-        condition.push_str(
-            " AND EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
-                          WHERE ct.contact_seq = c.seq AND t.workspace_id = ? AND t.name_key = ?)",
-        );
-        values.push(SqlValue::Integer(workspace.0));
-        values.push(SqlValue::Text(key.clone()));
+    for key in tag_keys {
+        condition.push_str(" AND ");
+        condition.push_str(&has_tag("c.seq"));
+        values.extend(tag_values(workspace, key));
     }
-    Ok((condition, values))
+    if driven {
+        // "+" keeps the planner off the workspace index: walking a whole workspace to
+        // test each row costs far more than looking up each candidate and checking its
+        // workspace.
+        condition.insert(0, '+');
+    }
+    Ok(LiveCondition {
+        sql: condition,
+        values,
+        driven,
+    })
 }
 
 /// The condition that selects a search's candidates: the rows the trigram index
@@ -371,8 +432,19 @@ mod tests {
     /// The ids of a page as plain OFFSET over the order gives them: what every page
     /// must be, however it is found.
     fn stepped_page(conn: &Connection, ws: WorkspaceId, sort: SortOrder, page: u32) -> Vec<String> {
+        stepped_filtered_page(conn, ws, "1", sort, page)
+    }
+
+    /// The same, of the contacts meeting a plain `condition` over `contacts c`.
+    fn stepped_filtered_page(
+        conn: &Connection,
+        ws: WorkspaceId,
+        condition: &str,
+        sort: SortOrder,
+        page: u32,
+    ) -> Vec<String> {
         let sql = format!(
-            "SELECT c.id FROM contacts c WHERE c.workspace_id = ?1
+            "SELECT c.id FROM contacts c WHERE c.workspace_id = ?1 AND {condition}
               ORDER BY {} LIMIT 100 OFFSET ?2",
             ListOrder::of(sort).sql()
         );
@@ -389,13 +461,33 @@ mod tests {
         sort: &str,
         page: u32,
     ) -> (Vec<String>, u64) {
+        listed_filtered_page(conn, ws, &[], sort, page)
+    }
+
+    fn listed_filtered_page(
+        conn: &Connection,
+        ws: WorkspaceId,
+        filter: &[(&str, &str)],
+        sort: &str,
+        page: u32,
+    ) -> (Vec<String>, u64) {
         let page = page.to_string();
-        let params = [("sort", sort), ("page", &page), ("per_page", "100")];
+        let mut params = vec![("sort", sort), ("page", &page), ("per_page", "100")];
+        params.extend_from_slice(filter);
         listed(conn, ws, &params, |item| match item {
             ListItem::Contact(c) => c.id.to_string(),
             ListItem::Deleted { id, .. } => id.to_string(),
         })
     }
+
+    const EVERY_ORDER: [(&str, SortOrder); 6] = [
+        ("-created_at", SortOrder::NewestFirst),
+        ("created_at", SortOrder::OldestFirst),
+        ("-updated_at", SortOrder::RecentlyUpdatedFirst),
+        ("updated_at", SortOrder::LeastRecentlyUpdatedFirst),
+        ("name", SortOrder::NameAscending),
+        ("-name", SortOrder::NameDescending),
+    ];
 
     #[test]
     fn deep_pages_are_the_pages_plain_offset_gives_in_every_order() {
@@ -425,14 +517,8 @@ mod tests {
             delete_contact(&mut conn, acme, id, &IfMatch::Anything, Timestamp::now()).unwrap();
         }
         let live = acme_ids.len() - acme_ids.len().div_ceil(7);
-        let orders = [
-            ("-created_at", SortOrder::NewestFirst),
-            ("created_at", SortOrder::OldestFirst),
-            ("-updated_at", SortOrder::RecentlyUpdatedFirst),
-            ("name", SortOrder::NameAscending),
-        ];
         let check = |conn: &Connection, live: usize, label: &str| {
-            for (param, sort) in orders {
+            for (param, sort) in EVERY_ORDER {
                 for page in 1..=27 {
                     let (ids, total) = listed_page(conn, acme, param, page);
                     assert_eq!(total, live as u64, "{label}");
@@ -454,7 +540,8 @@ mod tests {
             "the deep pages above were sought, not stepped"
         );
 
-        // A contact created "before" the others: no more seeks, the same pages.
+        // A contact created "before" the others, and without a name (the name orders
+        // list it last): no more seeks, the same pages.
         let early =
             NewContact::from_json(&json!({"phone": "+628999999999"}), &PhoneRules::default())
                 .unwrap();
@@ -462,6 +549,123 @@ mod tests {
         insert_contact(&mut conn, acme, &early, past).unwrap();
         assert!(!seeks(&conn));
         check(&conn, live + 1, "out of seq order");
+    }
+
+    #[test]
+    fn tag_filtered_pages_are_the_pages_a_plain_filter_gives_in_every_order() {
+        let (mut conn, acme) = test_database();
+        let other = crate::storage::workspaces::ensure_workspace(
+            &conn,
+            &crate::domain::WorkspaceName::parse("other").unwrap(),
+            Timestamp::now(),
+        )
+        .unwrap();
+        // Both workspaces use the same tag names; some contacts have no name; some are
+        // deleted, some retagged.
+        let mut acme_ids = Vec::new();
+        for n in 0..3000u32 {
+            let ws = if n % 4 == 0 { other } else { acme };
+            let mut tags = Vec::new();
+            for (every, tag) in [(3, "vip"), (5, "lead"), (2, "Customer")] {
+                if n % every == 0 {
+                    tags.push(tag);
+                }
+            }
+            let name = (n % 11 != 0).then(|| format!("Kontak {}", n % 97));
+            let body = json!({"phone": format!("62811{n:07}"), "name": name, "tags": tags});
+            let new = NewContact::from_json(&body, &PhoneRules::default()).unwrap();
+            let id = insert_contact(&mut conn, ws, &new, Timestamp::now())
+                .unwrap()
+                .id;
+            if ws == acme {
+                acme_ids.push(id.to_string());
+            }
+        }
+        let retag =
+            ContactPatch::from_json(&json!({"tags": ["lead", "VIP"]}), &PhoneRules::default())
+                .unwrap();
+        for id in acme_ids.iter().skip(1).step_by(13) {
+            update_contact(
+                &mut conn,
+                acme,
+                id,
+                &retag,
+                &IfMatch::Anything,
+                Timestamp::now(),
+            )
+            .unwrap();
+        }
+        for id in acme_ids.iter().step_by(7) {
+            delete_contact(&mut conn, acme, id, &IfMatch::Anything, Timestamp::now()).unwrap();
+        }
+        let tagged = |key: &str| {
+            format!(
+                "EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+                          WHERE ct.contact_seq = c.seq AND t.name_key = '{key}')"
+            )
+        };
+        let since = "2000-01-01T00:00:00Z";
+        let filters: [(&[(&str, &str)], String); 5] = [
+            (&[("tag", "vip")], tagged("vip")),
+            (
+                &[("tag", "lead"), ("tag", "customer")],
+                format!("{} AND {}", tagged("lead"), tagged("customer")),
+            ),
+            (&[("tag", "nobody")], tagged("nobody")),
+            (
+                &[("tag", "vip"), ("created_since", since)],
+                format!("{} AND c.created_at >= '{since}'", tagged("vip")),
+            ),
+            (
+                &[("tag", "lead"), ("search", "ko")],
+                format!("{} AND instr(c.search_text, 'ko') > 0", tagged("lead")),
+            ),
+        ];
+        let check = |conn: &Connection, label: &str| {
+            for (filter, condition) in &filters {
+                let total: i64 = conn
+                    .query_row(
+                        &format!("SELECT count(*) FROM contacts c WHERE c.workspace_id = ?1 AND {condition}"),
+                        [acme.0],
+                        |row| row.get(0),
+                    )
+                    .unwrap();
+                for (param, sort) in EVERY_ORDER {
+                    for page in 1..=(total as u32 / 100 + 2) {
+                        let (ids, listed_total) =
+                            listed_filtered_page(conn, acme, filter, param, page);
+                        assert_eq!(listed_total, total as u64, "{label}: {filter:?} {param}");
+                        let expected = stepped_filtered_page(conn, acme, condition, sort, page);
+                        assert_eq!(ids, expected, "{label}: {filter:?} {param} page {page}");
+                    }
+                }
+            }
+        };
+        let runs = |conn: &Connection| {
+            let filter = ListFilter {
+                tag_keys: vec!["vip".into()],
+                ..ListFilter::default()
+            };
+            tagged_run(conn, acme, &filter, SortOrder::NewestFirst, (100, 0))
+                .unwrap()
+                .is_some()
+        };
+        assert!(
+            runs(&conn),
+            "creation-order pages are runs of the tag's entries"
+        );
+        check(&conn, "in seq order");
+
+        // A contact created "before" the others: the same pages, ranked instead.
+        let early = NewContact::from_json(
+            &json!({"phone": "+628999999999", "tags": ["vip", "lead", "customer"]}),
+            &PhoneRules::default(),
+        )
+        .unwrap();
+        let past = Timestamp::parse("2020-01-01T00:00:00.000Z").unwrap();
+        insert_contact(&mut conn, acme, &early, past).unwrap();
+        assert!(!runs(&conn));
+        check(&conn, "out of seq order");
     }
 
     #[test]

@@ -167,7 +167,12 @@ fn block_holding(
     Ok(None)
 }
 
-fn created_in_seq_order(conn: &Connection, workspace: WorkspaceId) -> Result<bool, StorageError> {
+/// Whether the workspace's creation times follow its seq order (schema.sql), so that
+/// the creation-time orders are the seq order.
+pub(super) fn created_in_seq_order(
+    conn: &Connection,
+    workspace: WorkspaceId,
+) -> Result<bool, StorageError> {
     Ok(conn
         .prepare_cached("SELECT created_in_seq_order FROM workspace_stats WHERE workspace_id = ?1")?
         .query_row([workspace.0], |row| row.get::<_, bool>(0))
