@@ -69,7 +69,7 @@ def verdict(ok):
     return "**met**" if ok else "**missed**"
 
 
-def write_markdown(results, meta, path, chart_name):
+def write_markdown(results, meta, path, chart_name, out_dir):
     k = lambda s: results.get(("kontak", s))
     p = lambda s: results.get(("pocketbase", s))
     size = meta["size"]
@@ -134,6 +134,7 @@ def write_markdown(results, meta, path, chart_name):
         f"{floor:,.0f} rows/s.",
         "",
     ]
+    lines += list_shapes(out_dir)
     lines += targets(k, p, floor, kcold, krss, meta)
     lines += analysis()
     lines += method(meta, terms)
@@ -190,6 +191,23 @@ def targets(k, p, floor, kcold, krss, meta):
     out.append(f"| peak RSS ≤ 150 MiB | {krss:.0f} MiB | {verdict(krss <= 150)} |")
     out.append(f"| cold start ≤ 300 ms | {kcold:.0f} ms | {verdict(kcold <= 300)} |")
     return out + [""]
+
+
+def list_shapes(out_dir):
+    """The table bench/list_shapes.sh wrote in this run, if it ran."""
+    path = os.path.join(out_dir, "list_shapes.md")
+    if not os.path.exists(path):
+        return []
+    return [
+        "## Sorts and tag filters (kontak only)",
+        "",
+        "One request at a time (`bench/list_shapes.sh`, 5 rounds each), after the "
+        "scenarios above, so the totals include the contacts they created. Times are "
+        "curl's, in milliseconds.",
+        "",
+        open(path).read().rstrip(),
+        "",
+    ]
 
 
 def analysis():
@@ -285,7 +303,8 @@ def main():
     results_path, meta_path, md_path, chart_path = sys.argv[1:5]
     results, meta = load(results_path, meta_path)
     write_chart(results, chart_path)
-    write_markdown(results, meta, md_path, chart_path.rsplit("/", 1)[-1])
+    write_markdown(results, meta, md_path, chart_path.rsplit("/", 1)[-1],
+                   os.path.dirname(os.path.abspath(results_path)))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ mkdir -p "$OUT"
 RESULTS=$OUT/results.jsonl
 META=$OUT/meta.json
 : > "$RESULTS"
-rm -f "$OUT"/kontak.log "$OUT"/pocketbase.log "$OUT"/wrk-*.txt
+rm -f "$OUT"/kontak.log "$OUT"/pocketbase.log "$OUT"/wrk-*.txt "$OUT"/list_shapes.md
 
 log() { printf '\n== %s\n' "$*" >&2; }
 meta() { python3 - "$META" "$1" "$2" <<'PY'
@@ -161,6 +161,11 @@ start_measured kontak "$BASE/healthz" env KONTAK_LOG=info KONTAK_RATE_LIMIT_PER_
     "$KONTAK" --db "$KDB" serve --bind "127.0.0.1:$PORT"
 run_scenarios kontak /healthz "/v1/contacts?page=1&per_page=20" "/v1/contacts?page=1&per_page=20&search=%s"
 meta kontak_peak_rss_kib "$(rss_kib)"
+# Sorts and tag filters, one request at a time (kontak only: PocketBase's collection
+# has no tag index to compare with).
+KEYFILE=$(mktemp); echo "$KEY" > "$KEYFILE"
+bench/list_shapes.sh "$BASE" "$KEYFILE" > "$OUT/list_shapes.md"
+rm -f "$KEYFILE"
 stop_server
 
 log "pocketbase: scenarios"
