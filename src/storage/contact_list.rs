@@ -14,7 +14,7 @@ use super::contacts::{
 use super::deep_pages;
 use super::list_order::{ListOrder, Ranked, TopRanked};
 use super::name_pages::name_page;
-use super::tag_filter::{has_tag, rarest_first, tag_members, tag_values, tagged_run};
+use super::tag_filter::{has_tag, rarest_first, tag_members, tag_values, tagged_page, PageSeqs};
 use super::trigrams::{candidate_query, TrigramCounts};
 use super::{in_snapshot, StorageError, WorkspaceId};
 use crate::domain::{Contact, ListFilter, ListQuery, SearchTerm, SortOrder, Timestamp};
@@ -70,15 +70,14 @@ fn list_live(
     } = live;
     let page = (query.per_page.into(), query.offset());
     if driven {
-        if let Some(run) = tagged_run(conn, workspace, &query.filter, query.sort, page)? {
-            let items = if query.offset() >= run.total {
-                Vec::new()
-            } else {
-                page_of(conn, &run.seqs_sql, run.values, query)?
+        if let Some(tagged) = tagged_page(conn, workspace, &query.filter, query.sort, page)? {
+            let items = match tagged.seqs {
+                PageSeqs::Query { sql, values } => page_of(conn, &sql, values, query)?,
+                PageSeqs::Listed(seqs) => listed_page_of(conn, &seqs, query)?,
             };
             return Ok(ContactPage {
                 items,
-                total: run.total,
+                total: tagged.total,
             });
         }
         return list_found(conn, &condition, values, query);
@@ -100,15 +99,8 @@ fn list_live(
         });
     }
     if whole_workspace {
-        if let Some(seqs) = name_page(conn, workspace, query.sort, page, total)? {
-            let seqs = serde_json::to_string(&seqs)
-                .map_err(|err| StorageError::Internal(format!("page seqs: {err}")))?;
-            let items = page_of(
-                conn,
-                "SELECT value FROM json_each(?)",
-                vec![SqlValue::Text(seqs)],
-                query,
-            )?;
+        if let Some(seqs) = name_page(conn, workspace, query.sort, page, total, ("", &[]))? {
+            let items = listed_page_of(conn, &seqs, query)?;
             return Ok(ContactPage { items, total });
         }
     }
@@ -184,6 +176,22 @@ fn count(conn: &Connection, condition: &str, values: &[SqlValue]) -> Result<u64,
         ))?
         .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
     Ok(total as u64)
+}
+
+/// The contacts with these seqs, in the list's order.
+fn listed_page_of(
+    conn: &Connection,
+    seqs: &[i64],
+    query: &ListQuery,
+) -> Result<Vec<ListItem>, StorageError> {
+    let seqs = serde_json::to_string(seqs)
+        .map_err(|err| StorageError::Internal(format!("page seqs: {err}")))?;
+    page_of(
+        conn,
+        "SELECT value FROM json_each(?)",
+        vec![SqlValue::Text(seqs)],
+        query,
+    )
 }
 
 /// The contacts whose seqs the query `seqs` selects (binding `values`), in the list's
@@ -302,7 +310,9 @@ fn live_condition(
         condition.push_str(" AND (instr(c.search_text, ?) > 0 OR instr(c.phone, ?) > 0)");
         values.extend(search_values(search));
     }
-    let mut tag_keys = rarest_first(conn, workspace, &filter.tag_keys)?.into_iter();
+    let mut tag_keys = rarest_first(conn, workspace, &filter.tag_keys)?
+        .into_iter()
+        .map(|(_, key)| key);
     if !driven {
         if let Some(key) = tag_keys.next() {
             condition.push_str(" AND ");
@@ -410,6 +420,7 @@ mod tests {
     use crate::storage::contact_updates::update_contact;
     use crate::storage::contacts::{delete_contact, insert_contact};
     use crate::storage::search_queue::{apply_search_queue, queued_changes};
+    use crate::storage::tag_filter::TaggedPage;
     use crate::storage::workspaces::test_database;
 
     /// Lists with these query parameters: each item as `show` gives it, and the total.
@@ -659,22 +670,31 @@ mod tests {
                 }
             }
         };
-        let runs = |conn: &Connection| {
+        // How the first page of tag=vip is found: a run of the tag's entries, a walk of
+        // the order's index, or (None) ranking every contact with the tag.
+        let found_by = |conn: &Connection, sort: SortOrder| {
             let filter = ListFilter {
                 tag_keys: vec!["vip".into()],
                 ..ListFilter::default()
             };
-            tagged_run(conn, acme, &filter, SortOrder::NewestFirst, (100, 0))
-                .unwrap()
-                .is_some()
+            match tagged_page(conn, acme, &filter, sort, (100, 0)).unwrap() {
+                Some(TaggedPage {
+                    seqs: PageSeqs::Query { .. },
+                    ..
+                }) => "run",
+                Some(TaggedPage {
+                    seqs: PageSeqs::Listed(_),
+                    ..
+                }) => "walk",
+                None => "rank",
+            }
         };
-        assert!(
-            runs(&conn),
-            "creation-order pages are runs of the tag's entries"
-        );
+        assert_eq!(found_by(&conn, SortOrder::NewestFirst), "run");
+        assert_eq!(found_by(&conn, SortOrder::NameDescending), "walk");
+        assert_eq!(found_by(&conn, SortOrder::RecentlyUpdatedFirst), "walk");
         check(&conn, "in seq order");
 
-        // A contact created "before" the others: the same pages, ranked instead.
+        // A contact created "before" the others: the same pages, walked or ranked.
         let early = NewContact::from_json(
             &json!({"phone": "+628999999999", "tags": ["vip", "lead", "customer"]}),
             &PhoneRules::default(),
@@ -682,7 +702,7 @@ mod tests {
         .unwrap();
         let past = Timestamp::parse("2020-01-01T00:00:00.000Z").unwrap();
         insert_contact(&mut conn, acme, &early, past).unwrap();
-        assert!(!runs(&conn));
+        assert_eq!(found_by(&conn, SortOrder::NewestFirst), "walk");
         check(&conn, "out of seq order");
     }
 
