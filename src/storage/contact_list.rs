@@ -319,7 +319,9 @@ fn live_condition(
             condition.push_str(&tag_members("c.seq"));
             values.extend(tag_values(workspace, key));
             driven = true;
-        } else if filter.search.is_some() {
+        } else if filter.search.is_some() && !filter.include_deleted {
+            // (The tombstone feed reads the condition in a union of its own, without
+            // the narrow index; there it walks the workspace as before.)
             driven = scan_search_rows(conn, workspace)?;
         }
     }
