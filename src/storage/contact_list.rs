@@ -12,7 +12,7 @@ use super::contacts::{
     contact_from_row, find_by_seq, parse_timestamp, parse_uuid, CONTACT_COLUMNS,
 };
 use super::deep_pages;
-use super::list_order::{ListOrder, Ranked, TopRanked};
+use super::list_order::{limit_offset, ListOrder, Ranked, TopRanked, LIMIT_OFFSET};
 use super::name_pages::name_page;
 use super::tag_filter::{has_tag, rarest_first, tag_members, tag_values, tagged_page, PageSeqs};
 use super::trigrams::{candidate_query, TrigramCounts};
@@ -383,19 +383,6 @@ fn search_values(search: &SearchTerm) -> [SqlValue; 2] {
         search
             .phone_digits()
             .map_or(SqlValue::Null, |d| SqlValue::Text(d.to_owned())),
-    ]
-}
-
-/// LIMIT and OFFSET, both bound. Written `? + 0` because SQLite's planner reads a bare
-/// `LIMIT ?` value, and then re-prepares the statement every time it is bound: a
-/// full parse and plan on each list request (seen in a profile as `sqlite3Reprepare`).
-/// As expressions, the values are still bound but no longer planned on.
-const LIMIT_OFFSET: &str = "LIMIT ? + 0 OFFSET ? + 0";
-
-fn limit_offset(limit: u64, offset: u64) -> [SqlValue; 2] {
-    [
-        SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)),
-        SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)),
     ]
 }
 

@@ -17,6 +17,7 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension};
 
+use super::list_order::limit_offset;
 use super::{StorageError, WorkspaceId};
 use crate::domain::SortOrder;
 
@@ -47,18 +48,18 @@ impl Run {
     }
 
     pub fn values(&self, workspace: WorkspaceId) -> Vec<SqlValue> {
-        let count = |n: u64| SqlValue::Integer(i64::try_from(n).unwrap_or(i64::MAX));
         let mut values = vec![SqlValue::Integer(workspace.0)];
         if let Some((created_at, seq)) = &self.from {
             values.push(SqlValue::Text(created_at.clone()));
             values.push(SqlValue::Integer(*seq));
         }
-        values.extend([count(self.take), count(self.skip)]);
+        values.extend(limit_offset(self.take, self.skip));
         values
     }
 }
 
-/// A run from the workspace's first contact. (`? + 0`: see contact_list.rs.)
+/// A run from the workspace's first contact. (`? + 0`: see LIMIT_OFFSET in
+/// list_order.rs.)
 const RUN_FROM_FIRST: &str = "SELECT c.seq FROM contacts c WHERE c.workspace_id = ?1
      ORDER BY c.created_at ASC, c.seq ASC LIMIT ?2 + 0 OFFSET ?3 + 0";
 

@@ -3,6 +3,8 @@
 
 use std::cmp::Ordering;
 
+use rusqlite::types::Value as SqlValue;
+
 use crate::domain::SortOrder;
 
 /// A list order: contacts without a name last (for name orders), then a key column,
@@ -62,6 +64,19 @@ impl ListOrder {
         };
         a.no_name.cmp(&b.no_name).then(within)
     }
+}
+
+/// LIMIT and OFFSET, both bound. Written `? + 0` because SQLite's planner reads a bare
+/// `LIMIT ?` value, and then re-prepares the statement every time it is bound: a
+/// full parse and plan on each list request (seen in a profile as `sqlite3Reprepare`).
+/// As expressions, the values are still bound but no longer planned on.
+pub(super) const LIMIT_OFFSET: &str = "LIMIT ? + 0 OFFSET ? + 0";
+
+pub(super) fn limit_offset(limit: u64, offset: u64) -> [SqlValue; 2] {
+    [
+        SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)),
+        SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)),
+    ]
 }
 
 /// A match's place in the order.

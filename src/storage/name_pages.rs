@@ -9,6 +9,7 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection};
 
+use super::list_order::{limit_offset, LIMIT_OFFSET};
 use super::{StorageError, WorkspaceId};
 use crate::domain::SortOrder;
 
@@ -66,20 +67,18 @@ fn part(
     (limit, offset): (u64, u64),
 ) -> Result<Vec<i64>, StorageError> {
     let direction = if descending { "DESC" } else { "ASC" };
-    // `? + 0`: see LIMIT_OFFSET in contact_list.rs.
     let sql = format!(
         "SELECT c.seq FROM contacts c INDEXED BY contacts_by_name
           WHERE c.workspace_id = ? AND (c.name IS NULL) = ?{condition}
-          ORDER BY c.search_text {direction}, c.seq {direction} LIMIT ? + 0 OFFSET ? + 0"
+          ORDER BY c.search_text {direction}, c.seq {direction} {LIMIT_OFFSET}"
     );
-    let count = |n: u64| SqlValue::Integer(i64::try_from(n).unwrap_or(i64::MAX));
     let values = [
         SqlValue::Integer(workspace.0),
         SqlValue::Integer(nameless.into()),
     ]
     .into_iter()
     .chain(values.iter().cloned())
-    .chain([count(limit), count(offset)]);
+    .chain(limit_offset(limit, offset));
     let mut stmt = conn.prepare_cached(&sql)?;
     let seqs = stmt
         .query_map(params_from_iter(values), |row| row.get(0))?

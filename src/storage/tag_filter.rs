@@ -15,7 +15,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
 use super::deep_pages::created_in_seq_order;
-use super::list_order::ListOrder;
+use super::list_order::{limit_offset, ListOrder, LIMIT_OFFSET};
 use super::name_pages::name_page;
 use super::{StorageError, WorkspaceId};
 use crate::domain::{ListFilter, SortOrder};
@@ -111,11 +111,10 @@ pub(super) fn tagged_page(
     if let Some(direction) = creation {
         if created_in_seq_order(conn, workspace)? {
             // The creation order is the seq order: a run of the rarest tag's entries.
-            let count = |n: u64| SqlValue::Integer(i64::try_from(n).unwrap_or(i64::MAX));
-            values.extend([count(limit), count(offset)]);
+            values.extend(limit_offset(limit, offset));
             let sql = format!(
                 "SELECT ct.contact_seq FROM contact_tags ct WHERE {links}
-                  ORDER BY ct.contact_seq {direction} LIMIT ? + 0 OFFSET ? + 0"
+                  ORDER BY ct.contact_seq {direction} {LIMIT_OFFSET}"
             );
             return Ok(Some(TaggedPage {
                 total,
@@ -178,13 +177,12 @@ fn walk_order_index(
         SortOrder::NewestFirst | SortOrder::OldestFirst => "contacts_newest_first",
         _ => "contacts_recently_updated",
     };
-    let count = |n: u64| SqlValue::Integer(i64::try_from(n).unwrap_or(i64::MAX));
     let values = std::iter::once(SqlValue::Integer(workspace.0))
         .chain(values.iter().cloned())
-        .chain([count(limit), count(offset)]);
+        .chain(limit_offset(limit, offset));
     let sql = format!(
         "SELECT c.seq FROM contacts c INDEXED BY {index} WHERE c.workspace_id = ?{condition}
-          ORDER BY {} LIMIT ? + 0 OFFSET ? + 0",
+          ORDER BY {} {LIMIT_OFFSET}",
         ListOrder::of(sort).sql()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
