@@ -16,6 +16,7 @@ use super::list_order::{limit_offset, ListOrder, Ranked, TopRanked, LIMIT_OFFSET
 use super::name_pages::name_page;
 use super::tag_filter::{has_tag, rarest_first, tag_members, tag_values, tagged_page, PageSeqs};
 use super::trigrams::{candidate_query, TrigramCounts};
+use super::workspaces::kept_contact_count;
 use super::{in_snapshot, StorageError, WorkspaceId};
 use crate::domain::{Contact, ListFilter, ListQuery, SearchTerm, SortOrder, Timestamp};
 
@@ -85,10 +86,7 @@ fn list_live(
     let whole_workspace = query.filter == ListFilter::default();
     let total = if whole_workspace {
         // The whole workspace: its kept count, not a COUNT(*) over every row.
-        conn.prepare_cached(
-            "SELECT coalesce((SELECT contacts FROM workspace_stats WHERE workspace_id = ?1), 0)",
-        )?
-        .query_row([workspace.0], |row| row.get::<_, i64>(0))? as u64
+        kept_contact_count(conn, workspace)?
     } else {
         count(conn, &condition, &values)?
     };
@@ -359,12 +357,10 @@ fn live_condition(
 /// only while the workspace holds at least a quarter of the file's contacts (the
 /// highest seq stands for their number: a cheap upper bound).
 fn scan_search_rows(conn: &Connection, workspace: WorkspaceId) -> Result<bool, StorageError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT coalesce((SELECT contacts FROM workspace_stats WHERE workspace_id = ?1), 0) * 4
-                    >= coalesce((SELECT max(seq) FROM contacts), 0)",
-        )?
-        .query_row([workspace.0], |row| row.get(0))?)
+    let highest_seq: i64 = conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM contacts")?
+        .query_row([], |row| row.get(0))?;
+    Ok(kept_contact_count(conn, workspace)?.saturating_mul(4) >= highest_seq.max(0) as u64)
 }
 
 /// The condition that selects a search's candidates: the rows the trigram index

@@ -17,6 +17,7 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use super::deep_pages::created_in_seq_order;
 use super::list_order::{limit_offset, ListOrder, LIMIT_OFFSET};
 use super::name_pages::name_page;
+use super::workspaces::kept_contact_count;
 use super::{StorageError, WorkspaceId};
 use crate::domain::{ListFilter, SortOrder};
 
@@ -156,12 +157,7 @@ fn walk_is_cheaper(
     total: u64,
     rarest: u64,
 ) -> Result<bool, StorageError> {
-    let in_workspace: i64 = conn
-        .prepare_cached(
-            "SELECT coalesce((SELECT contacts FROM workspace_stats WHERE workspace_id = ?1), 0)",
-        )?
-        .query_row([workspace.0], |row| row.get(0))?;
-    let walked = u128::from(offset + limit) * in_workspace.max(0) as u128;
+    let walked = u128::from(offset + limit) * u128::from(kept_contact_count(conn, workspace)?);
     Ok(walked <= u128::from(total) * u128::from(rarest))
 }
 

@@ -45,6 +45,19 @@ pub fn find_workspace(
         .optional()?)
 }
 
+/// How many contacts the workspace holds, as `workspace_stats` keeps it (schema.sql):
+/// one row read, never a count.
+pub(super) fn kept_contact_count(
+    conn: &Connection,
+    workspace: WorkspaceId,
+) -> Result<u64, StorageError> {
+    let kept: Option<i64> = conn
+        .prepare_cached("SELECT contacts FROM workspace_stats WHERE workspace_id = ?1")?
+        .query_row([workspace.0], |row| row.get(0))
+        .optional()?;
+    Ok(kept.unwrap_or(0).max(0) as u64)
+}
+
 pub fn list_workspaces(conn: &Connection) -> Result<Vec<WorkspaceSummary>, StorageError> {
     let mut stmt = conn.prepare(
         "SELECT w.name, w.created_at,
