@@ -49,11 +49,12 @@ pub fn list_contacts(
     query: &ListQuery,
 ) -> Result<ContactPage, StorageError> {
     in_snapshot(conn, || {
-        let condition = live_condition(conn, counts, workspace, &query.filter)?;
+        let tags = rarest_first(conn, workspace, &query.filter.tag_keys)?;
+        let condition = live_condition(conn, counts, workspace, &query.filter, &tags)?;
         if query.filter.include_deleted {
             list_with_tombstones(conn, condition, workspace, query)
         } else {
-            list_live(conn, condition, workspace, query)
+            list_live(conn, condition, workspace, &tags, query)
         }
     })
 }
@@ -62,6 +63,7 @@ fn list_live(
     conn: &Connection,
     live: LiveCondition,
     workspace: WorkspaceId,
+    tags: &[(u64, &str)],
     query: &ListQuery,
 ) -> Result<ContactPage, StorageError> {
     let LiveCondition {
@@ -69,9 +71,9 @@ fn list_live(
         values,
         driven,
     } = live;
-    let page = (query.per_page.into(), query.offset());
     if driven {
-        if let Some(tagged) = tagged_page(conn, workspace, &query.filter, query.sort, page)? {
+        let page = (query.per_page.into(), query.offset());
+        if let Some(tagged) = tagged_page(conn, workspace, &query.filter, tags, query.sort, page)? {
             let items = match tagged.seqs {
                 PageSeqs::Query { sql, values } => page_of(conn, &sql, values, query)?,
                 PageSeqs::Listed(seqs) => listed_page_of(conn, &seqs, query)?,
@@ -83,52 +85,71 @@ fn list_live(
         }
         return list_found(conn, &condition, values, query);
     }
-    let whole_workspace = query.filter == ListFilter::default();
-    let total = if whole_workspace {
-        // The whole workspace: its kept count, not a COUNT(*) over every row.
-        kept_contact_count(conn, workspace)?
-    } else {
-        count(conn, &condition, &values)?
-    };
-    if whole_workspace && query.offset() >= total {
+    if query.filter == ListFilter::default() {
+        return list_workspace(conn, workspace, query);
+    }
+    let total = count(conn, &condition, &values)?;
+    let items = stepped_page_of(conn, &condition, values, query)?;
+    Ok(ContactPage { items, total })
+}
+
+/// A page of the whole workspace. Its total is the kept count, not a COUNT(*) over
+/// every row; a name order walks its own index; a deep page of a creation order is
+/// sought from its block; anything else steps through the order's index.
+fn list_workspace(
+    conn: &Connection,
+    workspace: WorkspaceId,
+    query: &ListQuery,
+) -> Result<ContactPage, StorageError> {
+    let total = kept_contact_count(conn, workspace)?;
+    let page = (query.per_page.into(), query.offset());
+    if query.offset() >= total {
         return Ok(ContactPage {
             items: Vec::new(),
             total,
         });
     }
-    if whole_workspace {
-        if let Some(seqs) = name_page(conn, workspace, query.sort, page, total, ("", &[]))? {
-            let items = listed_page_of(conn, &seqs, query)?;
-            return Ok(ContactPage { items, total });
-        }
+    if let Some(seqs) = name_page(conn, workspace, query.sort, page, total, ("", &[]))? {
+        let items = listed_page_of(conn, &seqs, query)?;
+        return Ok(ContactPage { items, total });
     }
-    let run = if whole_workspace {
-        deep_pages::creation_run(
-            conn,
-            workspace,
-            query.sort,
-            query.offset(),
-            query.per_page,
-            total,
-        )?
-    } else {
-        None
-    };
-    // The page is found by seq alone first, which the order indexes cover, so rows
-    // skipped by the offset are never read from the table; only the page's rows are.
+    let run = deep_pages::creation_run(
+        conn,
+        workspace,
+        query.sort,
+        query.offset(),
+        query.per_page,
+        total,
+    )?;
     let items = match run {
-        // A deep page: the order index is sought to the block the page starts in.
         Some(run) => page_of(conn, run.seqs_sql(), run.values(workspace), query)?,
-        None => {
-            let order = ListOrder::of(query.sort).sql();
-            let seqs = format!(
-                "SELECT c.seq FROM contacts c WHERE {condition} ORDER BY {order} {LIMIT_OFFSET}"
-            );
-            let values = values.into_iter().chain(limit_offset(page.0, page.1));
-            page_of(conn, &seqs, values.collect(), query)?
-        }
+        None => stepped_page_of(
+            conn,
+            "c.workspace_id = ?",
+            vec![SqlValue::Integer(workspace.0)],
+            query,
+        )?,
     };
     Ok(ContactPage { items, total })
+}
+
+/// The page of the contacts meeting `condition` (binding `values`) as OFFSET over the
+/// order gives it. The page is found by seq alone first, which the order indexes
+/// cover, so rows skipped by the offset are never read from the table; only the
+/// page's rows are.
+fn stepped_page_of(
+    conn: &Connection,
+    condition: &str,
+    values: Vec<SqlValue>,
+    query: &ListQuery,
+) -> Result<Vec<ListItem>, StorageError> {
+    let order = ListOrder::of(query.sort).sql();
+    let seqs =
+        format!("SELECT c.seq FROM contacts c WHERE {condition} ORDER BY {order} {LIMIT_OFFSET}");
+    let values = values
+        .into_iter()
+        .chain(limit_offset(query.per_page.into(), query.offset()));
+    page_of(conn, &seqs, values.collect(), query)
 }
 
 /// A list the trigram index or a tag serves: the matches are found through that index
@@ -274,21 +295,25 @@ fn list_with_tombstones(
 struct LiveCondition {
     sql: String,
     values: Vec<SqlValue>,
-    /// Whether the candidates come from an index other than the workspace's (the
-    /// trigram index, or a tag's entries): the list is then counted and ranked over
-    /// them by [`list_found`], never by walking the workspace.
+    /// Whether the list is counted and ranked in one pass by [`list_found`] rather
+    /// than by walking the workspace: its candidates come from another index (the
+    /// trigram index, or a tag's entries), or a short search scans the narrow one.
     driven: bool,
 }
 
+/// `tags` are the filter's tag keys with their kept counts, rarest first.
 fn live_condition(
     conn: &Connection,
     counts: &TrigramCounts,
     workspace: WorkspaceId,
     filter: &ListFilter,
+    tags: &[(u64, &str)],
 ) -> Result<LiveCondition, StorageError> {
     let mut condition = String::from("c.workspace_id = ?");
     let mut values = vec![SqlValue::Integer(workspace.0)];
-    let mut driven = false;
+    // Whether an IN list of candidates (the trigram index's, or a tag's) is in the
+    // condition, which the planner must then start from.
+    let mut by_candidates = false;
     if let Some(search) = &filter.search {
         let texts: Vec<&str> = std::iter::once(search.folded())
             .chain(search.phone_digits())
@@ -300,7 +325,7 @@ fn live_condition(
             condition.push_str(TRIGRAM_MATCH);
             values.push(SqlValue::Text(expression));
             values.extend(search_values(search));
-            driven = true;
+            by_candidates = true;
         }
         // Without the index (a term under three characters) this is a scan, unless a
         // tag drives the list. instr() matches literally, so '%' and '_' in a term are
@@ -308,21 +333,22 @@ fn live_condition(
         condition.push_str(" AND (instr(c.search_text, ?) > 0 OR instr(c.phone, ?) > 0)");
         values.extend(search_values(search));
     }
-    let mut tag_keys = rarest_first(conn, workspace, &filter.tag_keys)?
-        .into_iter()
-        .map(|(_, key)| key);
-    if !driven {
+    let mut tag_keys = tags.iter().map(|(_, key)| *key);
+    if !by_candidates {
         if let Some(key) = tag_keys.next() {
             condition.push_str(" AND ");
             condition.push_str(&tag_members("c.seq"));
             values.extend(tag_values(workspace, key));
-            driven = true;
-        } else if filter.search.is_some() && !filter.include_deleted {
-            // (The tombstone feed reads the condition in a union of its own, without
-            // the narrow index; there it walks the workspace as before.)
-            driven = scan_search_rows(conn, workspace)?;
+            by_candidates = true;
         }
     }
+    // A short search with no candidates to start from is a scan; list_found scans the
+    // narrow index when that is cheaper than walking the workspace. (The tombstone feed
+    // never ranks through list_found, so it is not asked.)
+    let driven = by_candidates
+        || (filter.search.is_some()
+            && !filter.include_deleted
+            && scan_search_rows(conn, workspace)?);
     if let Some(since) = filter.updated_since {
         condition.push_str(" AND c.updated_at >= ?");
         values.push(SqlValue::Text(since.to_storage()));
@@ -336,7 +362,7 @@ fn live_condition(
         condition.push_str(&has_tag("c.seq"));
         values.extend(tag_values(workspace, key));
     }
-    if driven {
+    if by_candidates {
         // "+" keeps the planner off the workspace index: walking a whole workspace to
         // test each row costs far more than looking up each candidate and checking its
         // workspace.
@@ -652,7 +678,8 @@ mod tests {
                 tag_keys: vec!["vip".into()],
                 ..ListFilter::default()
             };
-            match tagged_page(conn, acme, &filter, sort, (100, 0)).unwrap() {
+            let keys = rarest_first(conn, acme, &filter.tag_keys).unwrap();
+            match tagged_page(conn, acme, &filter, &keys, sort, (100, 0)).unwrap() {
                 Some(TaggedPage {
                     seqs: PageSeqs::Query { .. },
                     ..

@@ -62,11 +62,13 @@ pub(super) enum PageSeqs {
 
 /// The page of a list filtered by tags alone, found without reading every contact that
 /// carries them, or `None` when ranking those contacts is the cheaper way (see
-/// [`walk_is_cheaper`]) or something besides tags filters.
+/// [`walk_is_cheaper`]) or something besides tags filters. `keys` are the filter's tag
+/// keys as [`rarest_first`] gives them.
 pub(super) fn tagged_page(
     conn: &Connection,
     workspace: WorkspaceId,
     filter: &ListFilter,
+    keys: &[(u64, &str)],
     sort: SortOrder,
     (limit, offset): (u64, u64),
 ) -> Result<Option<TaggedPage>, StorageError> {
@@ -77,7 +79,6 @@ pub(super) fn tagged_page(
     if *filter != tags_only {
         return Ok(None);
     }
-    let keys = rarest_first(conn, workspace, &filter.tag_keys)?;
     let Some(((rarest, first), rest)) = keys.split_first() else {
         return Ok(None);
     };
@@ -128,7 +129,7 @@ pub(super) fn tagged_page(
     }
     let mut condition = String::new();
     let mut values = Vec::new();
-    for (_, key) in &keys {
+    for (_, key) in keys {
         condition.push_str(" AND ");
         condition.push_str(&has_tag("c.seq"));
         values.extend(tag_values(workspace, key));
