@@ -41,7 +41,11 @@ CREATE TABLE IF NOT EXISTS contacts (
     search_text   TEXT NOT NULL,         -- name and email case-folded, joined by U+001F
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL,
-    version       INTEGER NOT NULL DEFAULT 1  -- bumped on every change; the ETag
+    version       INTEGER NOT NULL DEFAULT 1, -- bumped on every change; the ETag
+    -- The names of its tags (JSON array, the client's order, the workspace's spelling),
+    -- written with its links in contact_tags: every read shows them without a
+    -- subquery, and tags are never renamed.
+    tag_names     TEXT NOT NULL DEFAULT '[]'
 ) STRICT;
 
 -- One number once per workspace: this index, not a read-then-write, is what makes
@@ -245,4 +249,4 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 
 CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys(created_at);
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;

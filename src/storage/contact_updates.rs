@@ -5,7 +5,7 @@ use rusqlite::{params, Connection};
 use super::contacts::{
     find_by_id, find_by_phone, find_by_seq, insert_in, phone_conflict, search_text, StoredContact,
 };
-use super::tags::attach_tags;
+use super::tags::{tag_names_column, KnownTags};
 use super::{StorageError, WorkspaceId};
 use crate::domain::{Contact, ContactPatch, IfMatch, NewContact, Phone, Timestamp};
 
@@ -70,11 +70,17 @@ fn patch_in(
     if !fields.changes(&stored.contact) {
         return Ok(stored.contact);
     }
+    let mut known_tags = KnownTags::new(workspace);
+    let tag_names = match &fields.tags {
+        Some(tags) => Some(tag_names_column(&known_tags.names(tx, tags)?)),
+        None => None,
+    };
     let updated = tx
         .prepare_cached(
             "UPDATE contacts
                 SET phone = ?2, name = ?3, email = ?4, custom_fields = ?5, search_text = ?6,
-                    updated_at = ?7, version = version + 1
+                    tag_names = coalesce(?8, tag_names), updated_at = ?7,
+                    version = version + 1
               WHERE seq = ?1",
         )?
         .execute(params![
@@ -85,6 +91,7 @@ fn patch_in(
             fields.custom_fields.to_json_text(),
             search_text(fields.name.as_deref(), fields.email.as_deref()),
             now.to_storage(),
+            tag_names,
         ]);
     if let Err(err) = updated {
         return Err(phone_conflict(tx, workspace, &fields.phone, err));
@@ -94,7 +101,7 @@ fn patch_in(
             "DELETE FROM contact_tags WHERE contact_seq = ?1",
             params![stored.seq],
         )?;
-        attach_tags(tx, workspace, stored.seq, tags, now)?;
+        known_tags.attach(tx, stored.seq, tags, now)?;
     }
     Ok(find_by_seq(tx, stored.seq)?.contact)
 }

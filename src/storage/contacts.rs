@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::error::is_unique_violation;
 use super::search_queue::apply_search_queue;
-use super::tags::{attach_tags, tags_column, tags_from_column};
+use super::tags::{tag_names_column, tag_names_from_column, KnownTags};
 use super::{StorageError, WorkspaceId};
 use crate::domain::{fold_case, Contact, CustomFields, IfMatch, NewContact, Phone, Timestamp};
 
@@ -17,11 +17,9 @@ const SEARCH_SEPARATOR: char = '\u{1f}';
 
 /// The columns every contact read selects from `contacts c`, in the order
 /// [`contact_from_row`] reads them.
-pub(super) const CONTACT_COLUMNS: &str = concat!(
-    "c.id, c.phone, c.name, c.email, c.custom_fields, c.created_at, c.updated_at, c.version, ",
-    tags_column!(),
-    ", c.seq"
-);
+pub(super) const CONTACT_COLUMNS: &str =
+    "c.id, c.phone, c.name, c.email, c.custom_fields, c.created_at, c.updated_at, c.version, \
+     c.tag_names, c.seq";
 
 /// A contact with its row id, for writes that follow a read.
 pub(super) struct StoredContact {
@@ -50,14 +48,16 @@ pub(super) fn insert_in(
     now: Timestamp,
 ) -> Result<Contact, StorageError> {
     let id = Uuid::now_v7();
-    let Some(seq) = insert_contact_row(tx, workspace, new, id, now)? else {
+    let mut known_tags = KnownTags::new(workspace);
+    let tags = known_tags.names(tx, &new.tags)?;
+    let Some(seq) = insert_contact_row(tx, workspace, new, &tags, id, now)? else {
         let holder = find_by_phone(tx, workspace, &new.phone)?
             .ok_or_else(|| StorageError::Internal("conflicting contact not found".into()))?;
         return Err(StorageError::DuplicatePhone {
             existing_id: holder.contact.id,
         });
     };
-    let tags = attach_tags(tx, workspace, seq, &new.tags, now)?;
+    known_tags.attach(tx, seq, &new.tags, now)?;
     Ok(Contact {
         id,
         phone: new.phone.clone(),
@@ -71,14 +71,16 @@ pub(super) fn insert_in(
     })
 }
 
-/// Writes the contact's own row (not its tags) and returns its `seq`, or `None` when the
-/// workspace already has the phone. The one place a contact row is written, so the API
-/// and `kontak import` store contacts identically (the counts follow through the
-/// schema's triggers; the search index through the search queue).
+/// Writes the contact's own row, with its tags' names as the workspace spells them (from
+/// [`KnownTags::names`]) but not its links to them, and returns its `seq`, or `None`
+/// when the workspace already has the phone. The one place a contact row is written, so
+/// the API and `kontak import` store contacts identically (the counts follow through
+/// the schema's triggers; the search index through the search queue).
 pub(super) fn insert_contact_row(
     tx: &Connection,
     workspace: WorkspaceId,
     new: &NewContact,
+    tag_names: &[String],
     id: Uuid,
     now: Timestamp,
 ) -> Result<Option<i64>, StorageError> {
@@ -89,8 +91,9 @@ pub(super) fn insert_contact_row(
     let inserted = tx
         .prepare_cached(
             "INSERT INTO contacts
-                 (id, workspace_id, phone, name, email, custom_fields, search_text, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                 (id, workspace_id, phone, name, email, custom_fields, search_text, tag_names,
+                  created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
              ON CONFLICT (workspace_id, phone) DO NOTHING",
         )?
         .execute(params![
@@ -101,6 +104,7 @@ pub(super) fn insert_contact_row(
             email,
             new.custom_fields.to_json_text(),
             search_text(name, email),
+            tag_names_column(tag_names),
             now.to_storage(),
         ])?;
     Ok((inserted == 1).then(|| tx.last_insert_rowid()))
@@ -235,7 +239,7 @@ pub(super) fn contact_from_row(row: &Row<'_>) -> Result<Contact, StorageError> {
         created_at: parse_timestamp(&row.get::<_, String>(5)?)?,
         updated_at: parse_timestamp(&row.get::<_, String>(6)?)?,
         version: row.get(7)?,
-        tags: tags_from_column(&tags)?,
+        tags: tag_names_from_column(&tags)?,
     })
 }
 

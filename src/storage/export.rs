@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use super::tags::{tags_column, tags_from_column};
+use super::tags::tag_names_from_column;
 use super::{StorageError, WorkspaceId};
 use crate::domain::CustomFields;
 
@@ -32,13 +32,12 @@ where
 {
     // contacts_newest_first serves this order read backwards, so nothing is sorted.
     let mut stmt = conn
-        .prepare(concat!(
-            "SELECT c.phone, c.name, c.email, c.custom_fields, ",
-            tags_column!(),
-            " FROM contacts c
+        .prepare(
+            "SELECT c.phone, c.name, c.email, c.custom_fields, c.tag_names
+               FROM contacts c
               WHERE c.workspace_id = ?1
               ORDER BY c.created_at, c.seq",
-        ))
+        )
         .map_err(StorageError::from)?;
     let mut rows = stmt
         .query(params![workspace.0])
@@ -58,7 +57,7 @@ fn body_from_row(row: &rusqlite::Row<'_>) -> Result<ContactBody, StorageError> {
         phone: row.get(0)?,
         name: row.get(1)?,
         email: row.get(2)?,
-        tags: tags_from_column(&tags)?,
+        tags: tag_names_from_column(&tags)?,
         custom_fields: CustomFields::from_stored(custom_fields).map_err(StorageError::Internal)?,
     })
 }

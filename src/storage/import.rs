@@ -55,7 +55,8 @@ impl ContactImporter {
         let now = Timestamp::now();
         let mut outcome = BatchOutcome::default();
         for new in batch {
-            match insert_contact_row(&tx, self.workspace, new, Uuid::now_v7(), now)? {
+            let tag_names = self.tags.names(&tx, &new.tags)?;
+            match insert_contact_row(&tx, self.workspace, new, &tag_names, Uuid::now_v7(), now)? {
                 Some(seq) => {
                     self.tags.attach(&tx, seq, &new.tags, now)?;
                     outcome.created += 1;

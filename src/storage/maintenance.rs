@@ -77,6 +77,17 @@ pub fn integrity_problems(conn: &Connection) -> Result<Vec<String>, StorageError
     for line in miscounted {
         problems.push(line?);
     }
+    let mut stale = conn.prepare(STALE_TAG_NAMES)?;
+    let stale = stale.query_map([], |row| {
+        Ok(format!(
+            "tag names: contact {} of workspace {} shows tags other than its links in contact_tags",
+            row.get::<_, String>(1)?,
+            row.get::<_, i64>(0)?,
+        ))
+    })?;
+    for line in stale {
+        problems.push(line?);
+    }
     Ok(problems)
 }
 
@@ -105,6 +116,21 @@ const MISCOUNTED: &str = "
                (SELECT count(*) FROM contact_tags ct WHERE ct.tag_id = t.id) AS counted
           FROM tags t)
      WHERE counted <> contacts";
+
+/// Each contact (workspace, id) whose kept tag names differ from its links, name by name
+/// and position by position. Both are written in the same transaction; a difference
+/// means the file was changed behind kontak's back, and the contact would show tags
+/// that filters do not find it by. CASE, not OR, so that text that is not JSON is
+/// reported rather than failing the query.
+const STALE_TAG_NAMES: &str = "
+    SELECT c.workspace_id, c.id FROM contacts c
+     WHERE CASE WHEN json_valid(c.tag_names) AND json_type(c.tag_names) = 'array' THEN
+               json_array_length(c.tag_names)
+                   <> (SELECT count(*) FROM contact_tags ct WHERE ct.contact_seq = c.seq)
+               OR EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+                           WHERE ct.contact_seq = c.seq
+                             AND c.tag_names ->> ct.position IS NOT t.name)
+           ELSE 1 END";
 
 /// Ready means: this binary's schema is in place, and the database takes a commit.
 ///
@@ -176,8 +202,10 @@ mod tests {
         let (_dir, conn) = fresh();
         conn.execute_batch(
             "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'acme', 't');
-             INSERT INTO contacts (seq, id, workspace_id, phone, search_text, created_at, updated_at)
-             VALUES (1, 'a', 1, '+62811', '', 't', 't'), (2000, 'b', 1, '+62812', '', 't', 't');
+             INSERT INTO contacts (seq, id, workspace_id, phone, search_text, tag_names,
+                                   created_at, updated_at)
+             VALUES (1, 'a', 1, '+62811', '', '[\"VIP\"]', 't', 't'),
+                    (2000, 'b', 1, '+62812', '', '[\"VIP\"]', 't', 't');
              INSERT INTO tags (id, workspace_id, name, name_key, created_at)
              VALUES (5, 1, 'VIP', 'vip', 't');
              INSERT INTO contact_tags (contact_seq, tag_id, position) VALUES (1, 5, 0), (2000, 5, 0);",
@@ -199,6 +227,42 @@ mod tests {
                  but contact_seq_buckets counts 3",
                 "kept count: workspace 1 has 2 contacts tagged VIP, but tags counts 7",
             ]
+        );
+    }
+
+    #[test]
+    fn tag_names_that_disagree_with_the_links_are_reported() {
+        let (_dir, conn) = fresh();
+        conn.execute_batch(
+            "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'acme', 't');
+             INSERT INTO tags (id, workspace_id, name, name_key, created_at)
+             VALUES (5, 1, 'VIP', 'vip', 't'), (6, 1, 'lead', 'lead', 't');
+             INSERT INTO contacts (seq, id, workspace_id, phone, search_text, tag_names,
+                                   created_at, updated_at)
+             VALUES (1, 'right', 1, '+62811', '', '[\"VIP\",\"lead\"]', 't', 't'),
+                    (2, 'none', 1, '+62812', '', '[]', 't', 't'),
+                    (3, 'order', 1, '+62813', '', '[\"lead\",\"VIP\"]', 't', 't'),
+                    (4, 'spelling', 1, '+62814', '', '[\"vip\"]', 't', 't'),
+                    (5, 'missing', 1, '+62815', '', '[]', 't', 't'),
+                    (6, 'extra', 1, '+62816', '', '[\"VIP\"]', 't', 't'),
+                    (7, 'garbled', 1, '+62817', '', 'VIP', 't', 't');
+             INSERT INTO contact_tags (contact_seq, tag_id, position)
+             VALUES (1, 5, 0), (1, 6, 1), (3, 5, 0), (3, 6, 1), (4, 5, 0), (5, 6, 0);",
+        )
+        .unwrap();
+        let stale: Vec<String> = integrity_problems(&conn)
+            .unwrap()
+            .into_iter()
+            .filter(|line| line.starts_with("tag names:"))
+            .collect();
+        let ids: Vec<&str> = stale
+            .iter()
+            .map(|line| line.split(' ').nth(3).unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            ["order", "spelling", "missing", "extra", "garbled"],
+            "{stale:?}"
         );
     }
 

@@ -9,7 +9,7 @@ use super::StorageError;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// The `user_version` that `schema.sql` sets.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Version 2 rebuilt the trigram index as one text column without positions
 /// (`detail=none`). A version 1 file loses its old index before the schema is applied
@@ -61,6 +61,17 @@ const FILL_V4_TAG_COUNTS: &str = "
     UPDATE tags SET contacts = (SELECT count(*) FROM contact_tags ct WHERE ct.tag_id = tags.id);
 ";
 
+/// Version 5 keeps each contact's tag names on its row. An older file gains the column
+/// before the schema is applied and has it filled from the links after.
+const V5_CONTACT_COLUMNS: [(&str, &str); 1] = [("tag_names", "TEXT NOT NULL DEFAULT '[]'")];
+const FILL_V5_TAG_NAMES: &str = "
+    UPDATE contacts SET tag_names = (
+        SELECT json_group_array(t.name ORDER BY ct.position)
+          FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+         WHERE ct.contact_seq = contacts.seq)
+     WHERE seq IN (SELECT contact_seq FROM contact_tags);
+";
+
 /// Brings the database to [`SCHEMA_VERSION`], in one transaction: either the whole
 /// schema is there afterwards or nothing changed. A database from a newer kontak is
 /// refused rather than half-understood.
@@ -88,6 +99,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     if older_than(4) {
         add_missing_columns(&tx, "tags", &V4_TAG_COLUMNS)?;
     }
+    if older_than(5) {
+        add_missing_columns(&tx, "contacts", &V5_CONTACT_COLUMNS)?;
+    }
     tx.execute_batch(SCHEMA_SQL)?;
     if from == 1 {
         tx.execute_batch(FILL_SEARCH_INDEX)?;
@@ -97,6 +111,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     }
     if older_than(4) {
         tx.execute_batch(FILL_V4_TAG_COUNTS)?;
+    }
+    if older_than(5) {
+        tx.execute_batch(FILL_V5_TAG_NAMES)?;
     }
     tx.commit()?;
     Ok(())
@@ -131,6 +148,8 @@ fn add_missing_columns(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::maintenance::integrity_problems;
+    use crate::storage::tags::tag_names_from_column;
 
     #[test]
     fn schema_sql_sets_the_version_the_code_expects() {
@@ -317,6 +336,50 @@ mod tests {
             counts(&conn),
             [("vip".into(), 1), ("lead".into(), 0), ("old".into(), 1)]
         );
+    }
+
+    #[test]
+    fn a_version_4_database_gets_each_contacts_tag_names_from_its_links() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        // Turn it into a version 4 file: no tag names on the rows. Contact 1's links
+        // were written in another order than their positions.
+        conn.execute_batch(
+            "ALTER TABLE contacts DROP COLUMN tag_names;
+             INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 'now');
+             INSERT INTO contacts (seq, id, workspace_id, phone, search_text, created_at, updated_at)
+             VALUES (1, 'a', 1, '+62811', '', 'now', 'now'), (2, 'b', 1, '+62812', '', 'now', 'now');
+             INSERT INTO tags (id, workspace_id, name, name_key, created_at)
+             VALUES (1, 1, 'VIP', 'vip', 'now'), (2, 1, 'lead', 'lead', 'now'),
+                    (3, 1, 'Çelik \"q\"', 'çelik \"q\"', 'now');
+             INSERT INTO contact_tags (contact_seq, tag_id, position)
+             VALUES (1, 1, 2), (1, 3, 0), (1, 2, 1);
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        let names: Vec<String> = conn
+            .prepare("SELECT tag_names FROM contacts ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let names: Vec<Vec<String>> = names
+            .iter()
+            .map(|column| tag_names_from_column(column).unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                vec!["Çelik \"q\"".to_owned(), "lead".into(), "VIP".into()],
+                vec![]
+            ]
+        );
+        assert_eq!(integrity_problems(&conn).unwrap(), Vec::<String>::new());
     }
 
     #[test]
