@@ -7,6 +7,9 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::StorageError;
 
+/// Prepared statements each connection keeps.
+const STATEMENT_CACHE_CAPACITY: usize = 64;
+
 /// Opens one connection with kontak's settings, creating the file if it does not exist.
 pub fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection, StorageError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -32,6 +35,10 @@ pub(super) fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // SQLite leaves foreign keys off by default, per connection.
     conn.pragma_update(None, "foreign_keys", true)?;
+    // rusqlite keeps 16 prepared statements by default. A create alone runs a dozen on
+    // the writer (its savepoints among them), and the list shapes each have their own
+    // text on the readers: past the cache, statements are parsed again.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
     Ok(())
 }
 
@@ -44,4 +51,70 @@ pub(super) fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::
 /// memory.
 pub(super) fn keep_savepoints_in_memory(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "temp_store", "MEMORY")
+}
+
+/// Runs `write` in a savepoint of its own: kept if it succeeds, undone if it fails, so
+/// that a write failing halfway leaves nothing behind, inside a transaction or not.
+///
+/// Not rusqlite's `Savepoint`, which has SQLite parse its statements afresh every time:
+/// a create passes through two savepoints (the writer's and its own), and parsing their
+/// statements was 2.6% of its instructions. These come from the statement cache.
+pub(super) fn in_savepoint<T>(
+    conn: &Connection,
+    write: impl FnOnce() -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    conn.prepare_cached("SAVEPOINT write")?.execute([])?;
+    let result = write();
+    if result.is_err() {
+        conn.prepare_cached("ROLLBACK TO write")?.execute([])?;
+    }
+    conn.prepare_cached("RELEASE write")?.execute([])?;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(conn: &Connection) -> Vec<i64> {
+        conn.prepare("SELECT x FROM t ORDER BY x")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_failed_write_is_undone_and_a_good_one_kept_within_one_transaction() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER); BEGIN")
+            .unwrap();
+        in_savepoint(&conn, || Ok(conn.execute("INSERT INTO t VALUES (1)", [])?)).unwrap();
+        let failed: Result<(), StorageError> = in_savepoint(&conn, || {
+            conn.execute("INSERT INTO t VALUES (2)", [])?;
+            // A nested write that succeeded is undone with the one around it.
+            in_savepoint(&conn, || Ok(conn.execute("INSERT INTO t VALUES (3)", [])?))?;
+            Err(StorageError::NotFound)
+        });
+        assert!(matches!(failed, Err(StorageError::NotFound)));
+        in_savepoint(&conn, || Ok(conn.execute("INSERT INTO t VALUES (4)", [])?)).unwrap();
+        conn.execute_batch("COMMIT").unwrap();
+        assert_eq!(rows(&conn), [1, 4]);
+    }
+
+    #[test]
+    fn outside_a_transaction_a_write_commits_or_leaves_nothing() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        let failed: Result<(), StorageError> = in_savepoint(&conn, || {
+            conn.execute("INSERT INTO t VALUES (1)", [])?;
+            Err(StorageError::NotFound)
+        });
+        assert!(failed.is_err());
+        assert!(conn.is_autocommit(), "the savepoint was left open");
+        in_savepoint(&conn, || Ok(conn.execute("INSERT INTO t VALUES (2)", [])?)).unwrap();
+        assert!(conn.is_autocommit());
+        assert_eq!(rows(&conn), [2]);
+    }
 }

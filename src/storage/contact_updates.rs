@@ -2,6 +2,7 @@
 
 use rusqlite::{params, Connection};
 
+use super::connection::in_savepoint;
 use super::contacts::{
     find_by_id, find_by_phone, find_by_seq, insert_in, phone_conflict, search_text, StoredContact,
 };
@@ -19,11 +20,10 @@ pub fn update_contact(
     if_match: &IfMatch,
     now: Timestamp,
 ) -> Result<Contact, StorageError> {
-    let tx = conn.savepoint()?;
-    let stored = find_by_id(&tx, workspace, id)?.ok_or(StorageError::NotFound)?;
-    let contact = patch_in(&tx, workspace, stored, patch, if_match, now)?;
-    tx.commit()?;
-    Ok(contact)
+    in_savepoint(conn, || {
+        let stored = find_by_id(conn, workspace, id)?.ok_or(StorageError::NotFound)?;
+        patch_in(conn, workspace, stored, patch, if_match, now)
+    })
 }
 
 /// What an upsert did.
@@ -42,15 +42,16 @@ pub fn upsert_by_phone(
     if_match: &IfMatch,
     now: Timestamp,
 ) -> Result<Upserted, StorageError> {
-    let tx = conn.savepoint()?;
-    let outcome = match find_by_phone(&tx, workspace, phone)? {
-        Some(stored) => Upserted::Updated(patch_in(&tx, workspace, stored, patch, if_match, now)?),
-        // If-Match promises an existing resource; there is none.
-        None if *if_match != IfMatch::Anything => return Err(StorageError::PreconditionFailed),
-        None => Upserted::Created(insert_in(&tx, workspace, new, now)?),
-    };
-    tx.commit()?;
-    Ok(outcome)
+    in_savepoint(conn, || {
+        Ok(match find_by_phone(conn, workspace, phone)? {
+            Some(stored) => {
+                Upserted::Updated(patch_in(conn, workspace, stored, patch, if_match, now)?)
+            }
+            // If-Match promises an existing resource; there is none.
+            None if *if_match != IfMatch::Anything => return Err(StorageError::PreconditionFailed),
+            None => Upserted::Created(insert_in(conn, workspace, new, now)?),
+        })
+    })
 }
 
 fn patch_in(

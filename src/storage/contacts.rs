@@ -4,6 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use uuid::Uuid;
 
+use super::connection::in_savepoint;
 use super::error::is_unique_violation;
 use super::search_queue::apply_search_queue;
 use super::tags::{tag_names_column, tag_names_from_column, KnownTags};
@@ -35,10 +36,7 @@ pub fn insert_contact(
     new: &NewContact,
     now: Timestamp,
 ) -> Result<Contact, StorageError> {
-    let tx = conn.savepoint()?;
-    let contact = insert_in(&tx, workspace, new, now)?;
-    tx.commit()?;
-    Ok(contact)
+    in_savepoint(conn, || insert_in(conn, workspace, new, now))
 }
 
 pub(super) fn insert_in(
@@ -205,18 +203,18 @@ pub fn delete_contact(
     if_match: &IfMatch,
     now: Timestamp,
 ) -> Result<Uuid, StorageError> {
-    let tx = conn.savepoint()?;
-    let stored = find_by_id(&tx, workspace, id)?.ok_or(StorageError::NotFound)?;
-    if !if_match.allows(stored.contact.version) {
-        return Err(StorageError::PreconditionFailed);
-    }
-    tx.execute("DELETE FROM contacts WHERE seq = ?1", params![stored.seq])?;
-    tx.execute(
-        "INSERT INTO deleted_contacts (id, workspace_id, deleted_at) VALUES (?1, ?2, ?3)",
-        params![stored.contact.id.to_string(), workspace.0, now.to_storage()],
-    )?;
-    tx.commit()?;
-    Ok(stored.contact.id)
+    in_savepoint(conn, || {
+        let stored = find_by_id(conn, workspace, id)?.ok_or(StorageError::NotFound)?;
+        if !if_match.allows(stored.contact.version) {
+            return Err(StorageError::PreconditionFailed);
+        }
+        conn.execute("DELETE FROM contacts WHERE seq = ?1", params![stored.seq])?;
+        conn.execute(
+            "INSERT INTO deleted_contacts (id, workspace_id, deleted_at) VALUES (?1, ?2, ?3)",
+            params![stored.contact.id.to_string(), workspace.0, now.to_storage()],
+        )?;
+        Ok(stored.contact.id)
+    })
 }
 
 pub(super) fn search_text(name: Option<&str>, email: Option<&str>) -> String {
