@@ -3,9 +3,9 @@
 use rusqlite::{Connection, TransactionBehavior};
 use uuid::Uuid;
 
-use super::contacts::insert_contact_row;
+use super::contacts::{insert_contact_rows, NewRow, MAX_ROWS_PER_INSERT};
 use super::search_queue::apply_search_queue;
-use super::tags::KnownTags;
+use super::tags::{link_tags, tag_names_column, KnownTags};
 use super::{StorageError, WorkspaceId};
 use crate::domain::{NewContact, Timestamp};
 
@@ -53,16 +53,34 @@ impl ContactImporter {
         // waited has a later creation time than these: creation times then follow seq
         // order, which deep pages rely on (see deep_pages.rs).
         let now = Timestamp::now();
+        self.tags.forget_uncreated();
         let mut outcome = BatchOutcome::default();
-        for new in batch {
-            let tag_names = self.tags.names(&tx, &new.tags)?;
-            match insert_contact_row(&tx, self.workspace, new, &tag_names, Uuid::now_v7(), now)? {
-                Some(seq) => {
-                    self.tags.attach(&tx, seq, &new.tags, now)?;
-                    outcome.created += 1;
-                }
-                None => outcome.duplicates += 1,
+        for chunk in batch.chunks(MAX_ROWS_PER_INSERT) {
+            let mut rows = Vec::with_capacity(chunk.len());
+            for new in chunk {
+                rows.push(NewRow {
+                    contact: new,
+                    tag_names: tag_names_column(&self.tags.names(&tx, &new.tags)?),
+                    id: Uuid::now_v7(),
+                });
             }
+            let seqs = insert_contact_rows(&tx, self.workspace, &rows, now)?;
+            let mut links = Vec::new();
+            for (new, seq) in chunk.iter().zip(seqs) {
+                let Some(seq) = seq else {
+                    outcome.duplicates += 1;
+                    continue;
+                };
+                let tag_ids = self.tags.ids(&tx, &new.tags, now)?;
+                links.extend(
+                    tag_ids
+                        .into_iter()
+                        .enumerate()
+                        .map(|(position, tag_id)| (seq, tag_id, position)),
+                );
+                outcome.created += 1;
+            }
+            link_tags(&tx, &links)?;
         }
         apply_search_queue(&tx)?;
         tx.commit()?;
@@ -220,5 +238,130 @@ mod tests {
             .query_row("SELECT count(*) FROM contact_tags", [], |r| r.get(0))
             .unwrap();
         assert_eq!(links, 3);
+    }
+
+    fn tag_names_of(conn: &Connection, phone: &str) -> Vec<String> {
+        let column: String = conn
+            .query_row(
+                "SELECT tag_names FROM contacts WHERE phone = ?1",
+                [phone],
+                |r| r.get(0),
+            )
+            .unwrap();
+        crate::storage::tags::tag_names_from_column(&column).unwrap()
+    }
+
+    #[test]
+    fn a_batch_of_many_statements_keeps_every_row_its_seq_tags_and_duplicates() {
+        let (mut conn, ws) = test_database();
+        // 250 rows: three statements' worth. Every seventh repeats an earlier phone
+        // (across statement boundaries too), every row has tags, some new in its chunk.
+        let batch: Vec<NewContact> = (0..250)
+            .map(|i| {
+                let n = if i % 7 == 6 { i - 100 } else { i };
+                let n = n.max(0);
+                contact(json!({
+                    "phone": format!("62811{n:07}"),
+                    "name": format!("Row {i}"),
+                    "tags": [format!("T{}", i % 5), "shared", format!("t{}", i % 3)],
+                }))
+            })
+            .collect();
+        let outcome = ContactImporter::new(ws)
+            .write_batch(&mut conn, &batch)
+            .unwrap();
+        let expected_duplicates = (0..250).filter(|i| i % 7 == 6).count() as u64;
+        assert_eq!(
+            outcome,
+            BatchOutcome {
+                created: 250 - expected_duplicates,
+                duplicates: expected_duplicates,
+            }
+        );
+        // Each stored contact is the first row with its phone, in seq order.
+        let stored: Vec<(i64, String, String)> = conn
+            .prepare("SELECT seq, phone, name FROM contacts ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let firsts: Vec<String> = (0..250)
+            .filter(|i| i % 7 != 6)
+            .map(|i| format!("Row {i}"))
+            .collect();
+        assert_eq!(
+            stored
+                .iter()
+                .map(|(_, _, name)| name.clone())
+                .collect::<Vec<_>>(),
+            firsts
+        );
+        assert!(stored.windows(2).all(|w| w[0].0 < w[1].0));
+        // "T0" and "t0" are one tag, spelt as first used: rows 0 to 2 bring "T0" to
+        // "T2" first (and list each once), so the "t0" of row 3 shows as "T0".
+        assert_eq!(tag_names_of(&conn, "+628110000002"), ["T2", "shared"]);
+        assert_eq!(tag_names_of(&conn, "+628110000003"), ["T3", "shared", "T0"]);
+        assert_eq!(tag_names_of(&conn, "+628110000004"), ["T4", "shared", "T1"]);
+        assert_eq!(
+            crate::storage::maintenance::integrity_problems(&conn).unwrap(),
+            Vec::<String>::new(),
+            "links, kept names and counts agree"
+        );
+    }
+
+    #[test]
+    fn a_tag_first_seen_on_a_duplicate_is_created_once_a_contact_uses_it_and_never_else() {
+        let (mut conn, ws) = test_database();
+        let mut importer = ContactImporter::new(ws);
+        let existing = [contact(json!({"phone": "628111111111"}))];
+        importer.write_batch(&mut conn, &existing).unwrap();
+
+        // The duplicate brings "Gold" and "Solo"; only "gold" is used by a new contact.
+        let batch = [
+            contact(json!({"phone": "628111111111", "tags": ["Gold", "Solo"]})),
+            contact(json!({"phone": "628222222222", "tags": ["gold"]})),
+        ];
+        importer.write_batch(&mut conn, &batch).unwrap();
+        let tags: Vec<(String, i64)> = conn
+            .prepare("SELECT name, contacts FROM tags ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(tags.len(), 1, "{tags:?}");
+        assert_eq!(tags[0].1, 1);
+        assert_eq!(tag_names_of(&conn, "+628222222222"), [tags[0].0.clone()]);
+    }
+
+    #[test]
+    fn a_tag_another_writer_created_between_batches_is_used_not_created_again() {
+        let (mut conn, ws) = test_database();
+        let mut importer = ContactImporter::new(ws);
+        // "VIP" is seen only on a duplicate, so it stays uncreated...
+        importer
+            .write_batch(&mut conn, &[contact(json!({"phone": "628111111111"}))])
+            .unwrap();
+        importer
+            .write_batch(
+                &mut conn,
+                &[contact(json!({"phone": "628111111111", "tags": ["VIP"]}))],
+            )
+            .unwrap();
+        // ...until the server creates it, spelt its own way.
+        let other = contact(json!({"phone": "628999999999", "tags": ["vip"]}));
+        crate::storage::contacts::insert_contact(&mut conn, ws, &other, Timestamp::now()).unwrap();
+        importer
+            .write_batch(
+                &mut conn,
+                &[contact(json!({"phone": "628222222222", "tags": ["Vip"]}))],
+            )
+            .unwrap();
+        assert_eq!(tag_names_of(&conn, "+628222222222"), ["vip"]);
+        assert_eq!(
+            crate::storage::maintenance::integrity_problems(&conn).unwrap(),
+            Vec::<String>::new()
+        );
     }
 }

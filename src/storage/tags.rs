@@ -53,14 +53,15 @@ pub fn list_tags(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// A workspace's tags as one writer has seen them, by case-folded name: their ids and
-/// spellings. A bulk import keeps one for the whole import, so a million contacts are
-/// linked to a handful of tags without looking each tag up a million times; a single
-/// write uses a fresh one. Tags are never deleted or renamed, so a remembered tag stays
-/// right for as long as the transactions that resolved it committed.
+/// A workspace's tags as one writer has seen them, by case-folded name: each tag's id
+/// (`None` while it is yet to be created) and spelling. A bulk import keeps one for the
+/// whole import, so a million contacts are linked to a handful of tags without looking
+/// each tag up a million times; a single write uses a fresh one. Tags are never deleted
+/// or renamed, so a remembered tag stays right for as long as the transactions that
+/// resolved it committed.
 pub(super) struct KnownTags {
     workspace: WorkspaceId,
-    tags: HashMap<String, (i64, String)>,
+    tags: HashMap<String, (Option<i64>, String)>,
 }
 
 impl KnownTags {
@@ -71,10 +72,16 @@ impl KnownTags {
         }
     }
 
+    /// Forgets the tags remembered as yet to be created. Call it at the start of each
+    /// write transaction: another writer may have created them meanwhile, spelt its way.
+    pub(super) fn forget_uncreated(&mut self) {
+        self.tags.retain(|_, (id, _)| id.is_some());
+    }
+
     /// Each tag's name as the contact will show it: the workspace's spelling of a tag it
     /// has (a tag keeps the spelling of its first use, whatever case a later contact
-    /// uses), the client's of one it does not have yet. Only reads, so a contact that
-    /// turns out to be a duplicate creates no tag.
+    /// uses), else the spelling this writer first saw, which [`Self::ids`] creates it
+    /// with. Only reads, so a contact that turns out to be a duplicate creates no tag.
     pub(super) fn names(
         &mut self,
         tx: &Connection,
@@ -82,13 +89,30 @@ impl KnownTags {
     ) -> Result<Vec<String>, StorageError> {
         let mut names = Vec::with_capacity(tags.len());
         for tag in tags.iter() {
-            let name = match self.known(tx, tag)? {
-                Some((_, name)) => name.clone(),
-                None => tag.name().to_owned(),
-            };
-            names.push(name);
+            names.push(self.entry(tx, tag)?.1.clone());
         }
         Ok(names)
+    }
+
+    /// Each tag's id, creating the ones the workspace does not have yet with the
+    /// spelling [`Self::names`] gave them.
+    pub(super) fn ids(
+        &mut self,
+        tx: &Connection,
+        tags: &Tags,
+        now: Timestamp,
+    ) -> Result<Vec<i64>, StorageError> {
+        let workspace = self.workspace;
+        let mut ids = Vec::with_capacity(tags.len());
+        for tag in tags.iter() {
+            let (id, name) = self.entry(tx, tag)?;
+            let id = match id {
+                Some(id) => *id,
+                None => *id.insert(create_tag(tx, workspace, name, tag.key(), now)?),
+            };
+            ids.push(id);
+        }
+        Ok(ids)
     }
 
     /// Links the contact at `contact_seq` to `tags`, creating any tag the workspace
@@ -100,29 +124,24 @@ impl KnownTags {
         tags: &Tags,
         now: Timestamp,
     ) -> Result<(), StorageError> {
-        for (position, tag) in tags.iter().enumerate() {
-            let tag_id = match self.known(tx, tag)? {
-                Some((id, _)) => *id,
-                None => {
-                    let id = create_tag(tx, self.workspace, tag, now)?;
-                    let created = (id, tag.name().to_owned());
-                    self.tags.insert(tag.key().to_owned(), created);
-                    id
-                }
-            };
-            link_tag(tx, contact_seq, tag_id, position)?;
-        }
-        Ok(())
+        let links: Vec<TagLink> = self
+            .ids(tx, tags, now)?
+            .into_iter()
+            .enumerate()
+            .map(|(position, tag_id)| (contact_seq, tag_id, position))
+            .collect();
+        link_tags(tx, &links)
     }
 
-    /// The workspace's tag with this key, looked up once and then remembered.
-    fn known(
+    /// The workspace's tag with this key, looked up once and then remembered; one it
+    /// does not have is remembered as yet to be created, spelt as here.
+    fn entry(
         &mut self,
         tx: &Connection,
         tag: &Tag,
-    ) -> Result<Option<&(i64, String)>, StorageError> {
+    ) -> Result<&mut (Option<i64>, String), StorageError> {
         if !self.tags.contains_key(tag.key()) {
-            let found = tx
+            let stored: Option<(i64, String)> = tx
                 .prepare_cached(
                     "SELECT id, name FROM tags WHERE workspace_id = ?1 AND name_key = ?2",
                 )?
@@ -130,21 +149,45 @@ impl KnownTags {
                     Ok((row.get(0)?, row.get(1)?))
                 })
                 .optional()?;
-            let Some(found) = found else {
-                return Ok(None);
+            let entry = match stored {
+                Some((id, name)) => (Some(id), name),
+                None => (None, tag.name().to_owned()),
             };
-            self.tags.insert(tag.key().to_owned(), found);
+            self.tags.insert(tag.key().to_owned(), entry);
         }
-        Ok(self.tags.get(tag.key()))
+        Ok(self
+            .tags
+            .get_mut(tag.key())
+            .expect("the entry was just made"))
     }
 }
 
-/// Creates the tag, which [`KnownTags::known`] just found missing within the same
-/// write transaction, and returns its id.
+/// A contact's link to a tag: (contact seq, tag id, position in the contact's list).
+pub(super) type TagLink = (i64, i64, usize);
+
+/// Writes `links` in one statement, whatever their number: a bulk import links a whole
+/// chunk of contacts at once (see import.rs for why statements are few).
+pub(super) fn link_tags(tx: &Connection, links: &[TagLink]) -> Result<(), StorageError> {
+    if links.is_empty() {
+        return Ok(());
+    }
+    let links = serde_json::to_string(links)
+        .map_err(|err| StorageError::Internal(format!("tag links: {err}")))?;
+    tx.prepare_cached(
+        "INSERT INTO contact_tags (contact_seq, tag_id, position)
+         SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)",
+    )?
+    .execute(params![links])?;
+    Ok(())
+}
+
+/// Creates the tag, which [`KnownTags`] found missing within the same write
+/// transaction, and returns its id.
 fn create_tag(
     tx: &Connection,
     workspace: WorkspaceId,
-    tag: &Tag,
+    name: &str,
+    key: &str,
     now: Timestamp,
 ) -> Result<i64, StorageError> {
     Ok(tx
@@ -152,21 +195,7 @@ fn create_tag(
             "INSERT INTO tags (workspace_id, name, name_key, created_at)
              VALUES (?1, ?2, ?3, ?4) RETURNING id",
         )?
-        .query_row(
-            params![workspace.0, tag.name(), tag.key(), now.to_string()],
-            |row| row.get(0),
-        )?)
-}
-
-fn link_tag(
-    tx: &Connection,
-    contact_seq: i64,
-    tag_id: i64,
-    position: usize,
-) -> Result<(), StorageError> {
-    tx.prepare_cached(
-        "INSERT INTO contact_tags (contact_seq, tag_id, position) VALUES (?1, ?2, ?3)",
-    )?
-    .execute(params![contact_seq, tag_id, position as i64])?;
-    Ok(())
+        .query_row(params![workspace.0, name, key, now.to_string()], |row| {
+            row.get(0)
+        })?)
 }
