@@ -2,7 +2,9 @@
 //! from another workspace is indistinguishable from one that does not exist.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
+use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, TransactionBehavior};
 use uuid::Uuid;
 
@@ -73,7 +75,10 @@ pub(super) fn insert_in(
 
 /// Writes the contact's own row, with its tags' names as the workspace spells them (from
 /// [`KnownTags::names`]) but not its links to them, and returns its `seq`, or `None`
-/// when the workspace already has the phone.
+/// when the workspace already has the phone. [`insert_contact_rows`] is the same for
+/// many rows at once: both write the columns [`insert_sql`] and [`row_values`] give, so
+/// the API and `kontak import` store contacts identically (the counts follow through
+/// the schema's triggers; the search index through the search queue).
 pub(super) fn insert_contact_row(
     tx: &Connection,
     workspace: WorkspaceId,
@@ -82,12 +87,19 @@ pub(super) fn insert_contact_row(
     id: Uuid,
     now: Timestamp,
 ) -> Result<Option<i64>, StorageError> {
+    static INSERT_ONE: LazyLock<String> = LazyLock::new(|| insert_sql(1));
     let row = NewRow {
         contact: new,
         tag_names: tag_names_column(tag_names),
         id,
     };
-    Ok(insert_contact_rows(tx, workspace, &[row], now)?[0])
+    let values = shared_values(workspace, now)
+        .into_iter()
+        .chain(row_values(&row));
+    let inserted = tx
+        .prepare_cached(&INSERT_ONE)?
+        .execute(params_from_iter(values))?;
+    Ok((inserted == 1).then(|| tx.last_insert_rowid()))
 }
 
 /// A contact row to write: the contact, its tags' names (a `tag_names` column, from
@@ -104,9 +116,7 @@ pub(super) const MAX_ROWS_PER_INSERT: usize = 100;
 
 /// Writes contacts' own rows (not their links to tags) in one statement, all created at
 /// `now`, and returns each one's `seq` in `rows`' order, or `None` where the workspace
-/// already has the phone (or an earlier row of `rows` has it). The one place contact rows
-/// are written, so the API and `kontak import` store contacts identically (the counts
-/// follow through the schema's triggers; the search index through the search queue).
+/// already has the phone (or an earlier row of `rows` has it).
 ///
 /// One statement for many rows because inside a transaction SQLite gives each
 /// statement that fires triggers a journal of the pages it changes, to undo it alone:
@@ -121,47 +131,10 @@ pub(super) fn insert_contact_rows(
         (1..=MAX_ROWS_PER_INSERT).contains(&rows.len()),
         "1 to {MAX_ROWS_PER_INSERT} rows per statement"
     );
-    // ?1 is the time and ?2 the workspace, shared by every row; then 7 values a row.
-    let tuples: Vec<String> = (0..rows.len())
-        .map(|r| {
-            let p = 3 + 7 * r;
-            format!(
-                "(?{}, ?2, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?1, ?1)",
-                p,
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 6
-            )
-        })
-        .collect();
-    // The unique index settles duplicates; DO NOTHING turns a clash into a row left
-    // out of RETURNING, rather than an error that would abort a bulk import.
-    let sql = format!(
-        "INSERT INTO contacts
-             (id, workspace_id, phone, name, email, custom_fields, search_text, tag_names,
-              created_at, updated_at)
-         VALUES {}
-         ON CONFLICT (workspace_id, phone) DO NOTHING
-         RETURNING phone, seq",
-        tuples.join(", ")
-    );
-    let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(2 + 7 * rows.len());
-    values.push(now.to_storage().into());
-    values.push(workspace.0.into());
-    for row in rows {
-        let name = row.contact.name.as_ref().map(|n| n.as_str());
-        let email = row.contact.email.as_ref().map(|e| e.as_str());
-        values.push(row.id.to_string().into());
-        values.push(row.contact.phone.as_str().to_owned().into());
-        values.push(name.map(str::to_owned).into());
-        values.push(email.map(str::to_owned).into());
-        values.push(row.contact.custom_fields.to_json_text().into());
-        values.push(search_text(name, email).into());
-        values.push(row.tag_names.clone().into());
-    }
+    let sql = format!("{} RETURNING phone, seq", insert_sql(rows.len()));
+    let values = shared_values(workspace, now)
+        .into_iter()
+        .chain(rows.iter().flat_map(row_values));
     let mut inserted: HashMap<String, i64> = tx
         .prepare_cached(&sql)?
         .query_map(params_from_iter(values), |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -172,6 +145,48 @@ pub(super) fn insert_contact_rows(
         .iter()
         .map(|row| inserted.remove(row.contact.phone.as_str()))
         .collect())
+}
+
+/// The INSERT of `rows` contact rows. ?1 (the time) and ?2 (the workspace) are shared,
+/// from [`shared_values`]; then come 7 values a row, from [`row_values`]. The unique
+/// index settles duplicates: DO NOTHING turns a clash into a row not written, rather
+/// than an error that would abort a bulk import.
+fn insert_sql(rows: usize) -> String {
+    let tuples: Vec<String> = (0..rows)
+        .map(|r| {
+            let own: Vec<String> = (3 + 7 * r..10 + 7 * r).map(|n| format!("?{n}")).collect();
+            // The id, the workspace, the row's six other values, then both times.
+            format!("({}, ?2, {}, ?1, ?1)", own[0], own[1..].join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO contacts
+             (id, workspace_id, phone, name, email, custom_fields, search_text, tag_names,
+              created_at, updated_at)
+         VALUES {}
+         ON CONFLICT (workspace_id, phone) DO NOTHING",
+        tuples.join(", ")
+    )
+}
+
+fn shared_values(workspace: WorkspaceId, now: Timestamp) -> [Value; 2] {
+    [now.to_storage().into(), workspace.0.into()]
+}
+
+/// A row's own values for [`insert_sql`]: id, phone, name, email, custom fields, search
+/// text, tag names.
+fn row_values(row: &NewRow<'_>) -> [Value; 7] {
+    let name = row.contact.name.as_ref().map(|n| n.as_str());
+    let email = row.contact.email.as_ref().map(|e| e.as_str());
+    [
+        row.id.to_string().into(),
+        row.contact.phone.as_str().to_owned().into(),
+        name.map(str::to_owned).into(),
+        email.map(str::to_owned).into(),
+        row.contact.custom_fields.to_json_text().into(),
+        search_text(name, email).into(),
+        row.tag_names.clone().into(),
+    ]
 }
 
 /// Turns a unique violation on the phone into `DuplicatePhone` naming the holder.

@@ -124,13 +124,13 @@ impl KnownTags {
         tags: &Tags,
         now: Timestamp,
     ) -> Result<(), StorageError> {
-        let links: Vec<TagLink> = self
-            .ids(tx, tags, now)?
-            .into_iter()
-            .enumerate()
-            .map(|(position, tag_id)| (contact_seq, tag_id, position))
-            .collect();
-        link_tags(tx, &links)
+        for (position, tag_id) in self.ids(tx, tags, now)?.into_iter().enumerate() {
+            tx.prepare_cached(
+                "INSERT INTO contact_tags (contact_seq, tag_id, position) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![contact_seq, tag_id, position as i64])?;
+        }
+        Ok(())
     }
 
     /// The workspace's tag with this key, looked up once and then remembered; one it
@@ -166,7 +166,9 @@ impl KnownTags {
 pub(super) type TagLink = (i64, i64, usize);
 
 /// Writes `links` in one statement, whatever their number: a bulk import links a whole
-/// chunk of contacts at once (see import.rs for why statements are few).
+/// chunk of contacts at once (see [`insert_contact_rows`](super::contacts) for why
+/// statements are few). One contact's few links are cheaper one statement each, as
+/// [`KnownTags::attach`] writes them.
 pub(super) fn link_tags(tx: &Connection, links: &[TagLink]) -> Result<(), StorageError> {
     if links.is_empty() {
         return Ok(());
