@@ -1,8 +1,10 @@
 //! Prometheus metrics: requests by route, method and status with their latency, the
-//! read pool's use and the database's size. Served only on `metrics_bind`, a listener
+//! read pool's use, the database's size and the argon2 key checks. Served only on `metrics_bind`, a listener
 //! of its own, so the public API never exposes them.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntGauge, Opts, Registry, TextEncoder,
+};
 
 use crate::storage::Db;
 
@@ -17,6 +19,8 @@ pub struct Metrics {
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     database_bytes: IntGauge,
+    /// Counted by the key verifier, which holds a clone.
+    pub key_checks: IntCounter,
 }
 
 impl Metrics {
@@ -45,12 +49,19 @@ impl Metrics {
             "kontak_db_size_bytes",
             "Size of the database file and its write-ahead log",
         );
+        let key_checks = IntCounter::with_opts(Opts::new(
+            "kontak_key_checks_total",
+            "Presented keys checked with argon2: keys not yet verified by this process, \
+             and unknown or wrong ones",
+        ))
+        .expect("the counter is well-formed");
         let registry = Registry::new();
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(pool_connections.clone()),
             Box::new(pool_idle.clone()),
             Box::new(database_bytes.clone()),
+            Box::new(key_checks.clone()),
         ] {
             registry
                 .register(collector)
@@ -62,6 +73,7 @@ impl Metrics {
             pool_connections,
             pool_idle,
             database_bytes,
+            key_checks,
         }
     }
 

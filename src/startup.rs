@@ -133,6 +133,7 @@ fn build_server(
             db.clone(),
             workers.max(2),
             settings.auth_failures_per_minute,
+            metrics.key_checks.clone(),
         )
         .context("cannot prepare key hashing")?,
     );

@@ -279,3 +279,62 @@ fn revoke(db: &std::path::Path, id: &str) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[actix_web::test]
+async fn a_burst_of_first_requests_with_one_key_pays_argon2_only_once_per_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = kontak::config::Settings {
+        bind: "127.0.0.1:0".into(),
+        metrics_bind: Some("127.0.0.1:0".into()),
+        db: dir.path().join("kontak.db"),
+        workers: 1,
+        ..Default::default()
+    };
+    let app = kontak::startup::Application::build(&settings).unwrap();
+    let (api, metrics) = (app.port(), app.metrics_port().unwrap());
+    actix_web::rt::spawn(app.run_until_stopped());
+    let mut conn =
+        kontak::storage::open_connection(&settings.db, std::time::Duration::from_secs(5)).unwrap();
+    let key = kontak::auth::provision::create_key(
+        &mut conn,
+        &kontak::domain::WorkspaceName::parse("acme").unwrap(),
+        &kontak::auth::Scopes::parse_list("contacts:read").unwrap(),
+        None,
+    )
+    .unwrap()
+    .reveal()
+    .to_owned();
+
+    // Sixteen clients' first requests at once, as after every start under load.
+    let client = reqwest::Client::new();
+    let requests = (0..16).map(|_| {
+        client
+            .get(format!("http://127.0.0.1:{api}/v1/contacts"))
+            .bearer_auth(&key)
+            .send()
+    });
+    for response in futures::future::join_all(requests).await {
+        assert_eq!(response.unwrap().status(), StatusCode::OK);
+    }
+
+    let text = client
+        .get(format!("http://127.0.0.1:{metrics}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let checks: u64 = text
+        .lines()
+        .find_map(|line| line.strip_prefix("kontak_key_checks_total "))
+        .unwrap_or_else(|| panic!("no key check counter: {text}"))
+        .parse()
+        .unwrap();
+    // Two argon2 slots (one worker, but never fewer than two): the requests that
+    // waited for a slot were let in from memory once the first check passed.
+    assert!(
+        (1..=2).contains(&checks),
+        "{checks} argon2 checks for one key"
+    );
+}
