@@ -5,7 +5,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{assert_error, spawn_app};
+use common::{assert_error, spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -282,34 +282,18 @@ fn revoke(db: &std::path::Path, id: &str) {
 
 #[actix_web::test]
 async fn a_burst_of_first_requests_with_one_key_pays_argon2_only_once_per_slot() {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = kontak::config::Settings {
-        bind: "127.0.0.1:0".into(),
-        metrics_bind: Some("127.0.0.1:0".into()),
-        db: dir.path().join("kontak.db"),
-        workers: 1,
-        ..Default::default()
-    };
-    let app = kontak::startup::Application::build(&settings).unwrap();
-    let (api, metrics) = (app.port(), app.metrics_port().unwrap());
-    actix_web::rt::spawn(app.run_until_stopped());
-    let mut conn =
-        kontak::storage::open_connection(&settings.db, std::time::Duration::from_secs(5)).unwrap();
-    let key = kontak::auth::provision::create_key(
-        &mut conn,
-        &kontak::domain::WorkspaceName::parse("acme").unwrap(),
-        &kontak::auth::Scopes::parse_list("contacts:read").unwrap(),
-        None,
-    )
-    .unwrap()
-    .reveal()
-    .to_owned();
+    let app = spawn_app_with(|s| {
+        s.metrics_bind = Some("127.0.0.1:0".into());
+        s.workers = 1;
+    })
+    .await;
+    // A key no request has brought yet.
+    let key = app.new_key("acme", "contacts:read");
 
     // Sixteen clients' first requests at once, as after every start under load.
-    let client = reqwest::Client::new();
     let requests = (0..16).map(|_| {
-        client
-            .get(format!("http://127.0.0.1:{api}/v1/contacts"))
+        app.client
+            .get(app.url("/v1/contacts"))
             .bearer_auth(&key)
             .send()
     });
@@ -317,14 +301,7 @@ async fn a_burst_of_first_requests_with_one_key_pays_argon2_only_once_per_slot()
         assert_eq!(response.unwrap().status(), StatusCode::OK);
     }
 
-    let text = client
-        .get(format!("http://127.0.0.1:{metrics}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     let checks: u64 = text
         .lines()
         .find_map(|line| line.strip_prefix("kontak_key_checks_total "))

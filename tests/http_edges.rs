@@ -182,37 +182,19 @@ async fn every_reference_example_round_trips() {
 
 #[actix_web::test]
 async fn metrics_are_served_only_on_their_own_listener() {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = kontak::config::Settings {
-        bind: "127.0.0.1:0".into(),
-        metrics_bind: Some("127.0.0.1:0".into()),
-        db: dir.path().join("kontak.db"),
-        workers: 1,
-        ..Default::default()
-    };
-    let app = kontak::startup::Application::build(&settings).unwrap();
-    let (api, metrics) = (app.port(), app.metrics_port().unwrap());
-    actix_web::rt::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
-    client
-        .get(format!("http://127.0.0.1:{api}/healthz"))
-        .send()
-        .await
-        .unwrap();
-    client
-        .get(format!("http://127.0.0.1:{api}/v1/contacts/abc"))
+    let app = spawn_app_with(|s| {
+        s.metrics_bind = Some("127.0.0.1:0".into());
+        s.workers = 1;
+    })
+    .await;
+    app.client.get(app.url("/healthz")).send().await.unwrap();
+    app.client
+        .get(app.url("/v1/contacts/abc"))
         .send()
         .await
         .unwrap();
 
-    let text = client
-        .get(format!("http://127.0.0.1:{metrics}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     assert!(text.contains(r#"kontak_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1"#), "{text}");
     assert!(
         text.contains(r#"route="/v1/contacts/{id}",status="401""#),
@@ -221,11 +203,7 @@ async fn metrics_are_served_only_on_their_own_listener() {
     assert!(text.contains("kontak_db_size_bytes"));
     assert!(text.contains("kontak_db_read_pool_connections"));
 
-    let public = client
-        .get(format!("http://127.0.0.1:{api}/metrics"))
-        .send()
-        .await
-        .unwrap();
+    let public = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_error(public, StatusCode::NOT_FOUND, "NOT_FOUND").await;
 }
 

@@ -23,6 +23,8 @@ pub struct TestApp {
     /// A key of workspace "acme" with both scopes.
     pub key: String,
     pub client: Client,
+    /// The metrics listener's port, when `metrics_bind` is set.
+    pub metrics_port: Option<u16>,
     _dir: TempDir,
 }
 
@@ -43,12 +45,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     adjust(&mut settings);
     let app = Application::build(&settings).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_port = app.metrics_port();
     actix_web::rt::spawn(app.run_until_stopped());
     let mut test_app = TestApp {
         address,
         db_path: settings.db.clone(),
         key: String::new(),
         client: Client::new(),
+        metrics_port,
         _dir: dir,
     };
     test_app.key = test_app.new_key("acme", READ_WRITE);
@@ -65,6 +69,19 @@ impl TestApp {
             .unwrap()
             .reveal()
             .to_owned()
+    }
+
+    /// The Prometheus text the metrics listener serves.
+    pub async fn metrics_text(&self) -> String {
+        let port = self.metrics_port.expect("metrics_bind is set");
+        self.client
+            .get(format!("http://127.0.0.1:{port}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
