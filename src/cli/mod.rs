@@ -75,7 +75,7 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Check the database's integrity, foreign keys and kept counts; exits non-zero on any problem
+    /// Check the database's integrity, foreign keys, kept counts and kept tag names; exits non-zero on any problem
     Check,
     /// Demo data for offline demos
     #[command(subcommand)]
