@@ -63,13 +63,21 @@ pub(super) fn in_savepoint<T>(
     conn: &Connection,
     write: impl FnOnce() -> Result<T, StorageError>,
 ) -> Result<T, StorageError> {
-    conn.prepare_cached("SAVEPOINT write")?.execute([])?;
+    execute_cached(conn, "SAVEPOINT write")?;
     let result = write();
     if result.is_err() {
-        conn.prepare_cached("ROLLBACK TO write")?.execute([])?;
+        execute_cached(conn, "ROLLBACK TO write")?;
     }
-    conn.prepare_cached("RELEASE write")?.execute([])?;
+    execute_cached(conn, "RELEASE write")?;
     result
+}
+
+/// Runs a statement without parameters from the connection's statement cache. For the
+/// transaction and savepoint statements that run on every read or write: `execute_batch`
+/// and rusqlite's transactions would have SQLite parse them afresh each time.
+pub(super) fn execute_cached(conn: &Connection, sql: &str) -> Result<(), StorageError> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use rusqlite::Connection;
 
+use super::connection::execute_cached;
 use super::StorageError;
 
 /// Runs `read` in one read transaction, so that every statement in it sees the same
@@ -17,12 +18,10 @@ pub fn in_snapshot<T>(
     if !conn.is_autocommit() {
         return read();
     }
-    conn.prepare_cached("BEGIN")?.execute([])?;
+    execute_cached(conn, "BEGIN")?;
     let result = read();
     // A read transaction has nothing to keep or undo: either ending releases the snapshot.
-    let end = conn
-        .prepare_cached(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })?
-        .execute([]);
+    let end = execute_cached(conn, if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
     let value = result?;
     end?;
     Ok(value)

@@ -23,6 +23,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 
 use super::checkpointer::Checkpointer;
+use super::connection::execute_cached;
 use super::search_queue::{apply_search_queue, apply_search_queue_if_long};
 use super::StorageError;
 
@@ -172,7 +173,7 @@ fn apply_queue_alone(conn: &mut Connection) {
 }
 
 fn commit_batch(conn: &mut Connection, mut batch: Vec<Box<dyn QueuedWrite>>) {
-    if let Err(err) = run_cached(conn, "BEGIN IMMEDIATE") {
+    if let Err(err) = execute_cached(conn, "BEGIN IMMEDIATE") {
         batch.into_iter().for_each(|job| job.finish(Some(&err)));
         return;
     }
@@ -186,7 +187,7 @@ fn commit_batch(conn: &mut Connection, mut batch: Vec<Box<dyn QueuedWrite>>) {
     }
     let outcome = match savepoint_failure {
         Some(err) => Err(err),
-        None => apply_search_queue_if_long(conn).and_then(|()| run_cached(conn, "COMMIT")),
+        None => apply_search_queue_if_long(conn).and_then(|()| execute_cached(conn, "COMMIT")),
     };
     if outcome.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
@@ -199,16 +200,9 @@ fn commit_batch(conn: &mut Connection, mut batch: Vec<Box<dyn QueuedWrite>>) {
 
 /// Runs one write in its own savepoint: kept if it succeeded, undone if it failed.
 fn run_in_savepoint(conn: &mut Connection, job: &mut dyn QueuedWrite) -> Result<(), StorageError> {
-    run_cached(conn, "SAVEPOINT job")?;
+    execute_cached(conn, "SAVEPOINT job")?;
     if !job.run(conn) {
-        run_cached(conn, "ROLLBACK TO job")?;
+        execute_cached(conn, "ROLLBACK TO job")?;
     }
-    run_cached(conn, "RELEASE job")
-}
-
-/// Runs a statement from the connection's cache. These run for every write (the
-/// savepoints) or batch; `execute_batch` would parse them afresh each time.
-fn run_cached(conn: &Connection, sql: &str) -> Result<(), StorageError> {
-    conn.prepare_cached(sql)?.execute([])?;
-    Ok(())
+    execute_cached(conn, "RELEASE job")
 }
