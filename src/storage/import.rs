@@ -71,13 +71,7 @@ impl ContactImporter {
                     outcome.duplicates += 1;
                     continue;
                 };
-                let tag_ids = self.tags.ids(&tx, &new.tags, now)?;
-                links.extend(
-                    tag_ids
-                        .into_iter()
-                        .enumerate()
-                        .map(|(position, tag_id)| (seq, tag_id, position)),
-                );
+                links.extend(self.tags.links(&tx, seq, &new.tags, now)?);
                 outcome.created += 1;
             }
             link_tags(&tx, &links)?;

@@ -96,7 +96,7 @@ impl KnownTags {
 
     /// Each tag's id, creating the ones the workspace does not have yet with the
     /// spelling [`Self::names`] gave them.
-    pub(super) fn ids(
+    fn ids(
         &mut self,
         tx: &Connection,
         tags: &Tags,
@@ -115,6 +115,24 @@ impl KnownTags {
         Ok(ids)
     }
 
+    /// The links of the contact at `contact_seq` to `tags`, in the client's order,
+    /// creating any tag the workspace does not have yet. [`Self::attach`] writes them
+    /// for one contact; a bulk import gathers a chunk's for [`link_tags`].
+    pub(super) fn links(
+        &mut self,
+        tx: &Connection,
+        contact_seq: i64,
+        tags: &Tags,
+        now: Timestamp,
+    ) -> Result<Vec<TagLink>, StorageError> {
+        Ok(self
+            .ids(tx, tags, now)?
+            .into_iter()
+            .enumerate()
+            .map(|(position, tag_id)| (contact_seq, tag_id, position))
+            .collect())
+    }
+
     /// Links the contact at `contact_seq` to `tags`, creating any tag the workspace
     /// does not have yet.
     pub(super) fn attach(
@@ -124,7 +142,7 @@ impl KnownTags {
         tags: &Tags,
         now: Timestamp,
     ) -> Result<(), StorageError> {
-        for (position, tag_id) in self.ids(tx, tags, now)?.into_iter().enumerate() {
+        for (contact_seq, tag_id, position) in self.links(tx, contact_seq, tags, now)? {
             tx.prepare_cached(
                 "INSERT INTO contact_tags (contact_seq, tag_id, position) VALUES (?1, ?2, ?3)",
             )?
