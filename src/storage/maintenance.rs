@@ -40,8 +40,9 @@ pub fn backup_into(conn: &Connection, target: &Path) -> Result<(), StorageError>
     Ok(())
 }
 
-/// The outcome of `PRAGMA integrity_check` and `PRAGMA foreign_key_check`: empty when
-/// the database is sound, otherwise one line per problem found.
+/// The outcome of `PRAGMA integrity_check`, `PRAGMA foreign_key_check` and the checks
+/// of what kontak keeps in step ([`MISCOUNTED`], [`STALE_TAG_NAMES`]): empty when the
+/// database is sound, otherwise one line per problem found.
 pub fn integrity_problems(conn: &Connection) -> Result<Vec<String>, StorageError> {
     let mut problems: Vec<String> = conn
         .prepare("PRAGMA integrity_check")?
@@ -50,8 +51,7 @@ pub fn integrity_problems(conn: &Connection) -> Result<Vec<String>, StorageError
         .into_iter()
         .filter(|line| line != "ok")
         .collect();
-    let mut fk = conn.prepare("PRAGMA foreign_key_check")?;
-    let violations = fk.query_map([], |row| {
+    problems.extend(problem_lines(conn, "PRAGMA foreign_key_check", |row| {
         Ok(format!(
             "foreign key: row {} of table {} refers to a missing row of {}",
             row.get::<_, Option<i64>>(1)?
@@ -59,12 +59,8 @@ pub fn integrity_problems(conn: &Connection) -> Result<Vec<String>, StorageError
             row.get::<_, String>(0)?,
             row.get::<_, String>(2)?,
         ))
-    })?;
-    for violation in violations {
-        problems.push(violation?);
-    }
-    let mut miscounted = conn.prepare(MISCOUNTED)?;
-    let miscounted = miscounted.query_map([], |row| {
+    })?);
+    problems.extend(problem_lines(conn, MISCOUNTED, |row| {
         Ok(format!(
             "kept count: workspace {} has {} contacts{}, but {} counts {}",
             row.get::<_, i64>(0)?,
@@ -73,22 +69,26 @@ pub fn integrity_problems(conn: &Connection) -> Result<Vec<String>, StorageError
             row.get::<_, String>(3)?,
             row.get::<_, i64>(4)?,
         ))
-    })?;
-    for line in miscounted {
-        problems.push(line?);
-    }
-    let mut stale = conn.prepare(STALE_TAG_NAMES)?;
-    let stale = stale.query_map([], |row| {
+    })?);
+    problems.extend(problem_lines(conn, STALE_TAG_NAMES, |row| {
         Ok(format!(
             "tag names: contact {} of workspace {} shows tags other than its links in contact_tags",
             row.get::<_, String>(1)?,
             row.get::<_, i64>(0)?,
         ))
-    })?;
-    for line in stale {
-        problems.push(line?);
-    }
+    })?);
     Ok(problems)
+}
+
+/// One line per row a check query returns, as `line` words it.
+fn problem_lines(
+    conn: &Connection,
+    sql: &str,
+    line: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<String>,
+) -> Result<Vec<String>, StorageError> {
+    let mut stmt = conn.prepare(sql)?;
+    let lines = stmt.query_map([], line)?.collect::<Result<_, _>>()?;
+    Ok(lines)
 }
 
 /// Each kept count (per workspace, per block of seqs, per tag) that differs from a count
