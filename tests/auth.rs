@@ -5,7 +5,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{assert_error, spawn_app, spawn_app_with};
+use common::{assert_error, spawn_app, spawn_app_with_metrics};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -282,11 +282,7 @@ fn revoke(db: &std::path::Path, id: &str) {
 
 #[actix_web::test]
 async fn a_burst_of_first_requests_with_one_key_pays_argon2_only_once_per_slot() {
-    let app = spawn_app_with(|s| {
-        s.metrics_bind = Some("127.0.0.1:0".into());
-        s.workers = 1;
-    })
-    .await;
+    let app = spawn_app_with_metrics().await;
     // A key no request has brought yet.
     let key = app.new_key("acme", "contacts:read");
 

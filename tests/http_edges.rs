@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{assert_error, spawn_app, spawn_app_with};
+use common::{assert_error, spawn_app, spawn_app_with, spawn_app_with_metrics};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -182,11 +182,7 @@ async fn every_reference_example_round_trips() {
 
 #[actix_web::test]
 async fn metrics_are_served_only_on_their_own_listener() {
-    let app = spawn_app_with(|s| {
-        s.metrics_bind = Some("127.0.0.1:0".into());
-        s.workers = 1;
-    })
-    .await;
+    let app = spawn_app_with_metrics().await;
     app.client.get(app.url("/healthz")).send().await.unwrap();
     app.client
         .get(app.url("/v1/contacts/abc"))

@@ -32,6 +32,15 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// Like [`spawn_app`], with the metrics listener on (see [`TestApp::metrics_text`]).
+pub async fn spawn_app_with_metrics() -> TestApp {
+    spawn_app_with(|s| {
+        s.metrics_bind = Some("127.0.0.1:0".into());
+        s.workers = 1;
+    })
+    .await
+}
+
 /// Like [`spawn_app`], with settings adjusted first.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
