@@ -7,6 +7,11 @@ use kontak::config::Settings;
 /// glibc's allocator keeps freed memory in per-thread arenas: after argon2's 19 MiB
 /// blocks had passed through a few blocking threads, the server held ~500 MiB it no
 /// longer used (bench/soak.sh). mimalloc returns freed memory to the system.
+///
+/// Its `override` feature makes it the C allocator too, so SQLite's page cache and
+/// statements use it as well: `kontak import` of 300,000 contacts took 20.2 / 20.3 s
+/// against 22.8 / 22.9 s with SQLite on glibc's malloc (alternated), and the server's
+/// peak RSS fell from about 53 to 42 MiB on the same requests.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
