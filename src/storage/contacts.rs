@@ -1,6 +1,7 @@
 //! Contact rows: create, read, delete. Every statement names the workspace, so an id
 //! from another workspace is indistinguishable from one that does not exist.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -131,7 +132,15 @@ pub(super) fn insert_contact_rows(
         (1..=MAX_ROWS_PER_INSERT).contains(&rows.len()),
         "1 to {MAX_ROWS_PER_INSERT} rows per statement"
     );
-    let sql = format!("{} RETURNING phone, seq", insert_sql(rows.len()));
+    // A full chunk's statement text is built once: a million imported contacts pass
+    // ten thousand of them, and building the text only to find the prepared statement
+    // in the cache was 1.8% of an import's profile.
+    static INSERT_FULL_CHUNK: LazyLock<String> =
+        LazyLock::new(|| insert_returning_sql(MAX_ROWS_PER_INSERT));
+    let sql = match rows.len() {
+        MAX_ROWS_PER_INSERT => Cow::Borrowed(INSERT_FULL_CHUNK.as_str()),
+        rows => Cow::Owned(insert_returning_sql(rows)),
+    };
     let values = shared_values(workspace, now)
         .into_iter()
         .chain(rows.iter().flat_map(row_values));
@@ -145,6 +154,11 @@ pub(super) fn insert_contact_rows(
         .iter()
         .map(|row| inserted.remove(row.contact.phone.as_str()))
         .collect())
+}
+
+/// [`insert_sql`] answering each written row's phone and seq.
+fn insert_returning_sql(rows: usize) -> String {
+    format!("{} RETURNING phone, seq", insert_sql(rows))
 }
 
 /// The INSERT of `rows` contact rows. ?1 (the time) and ?2 (the workspace) are shared,
