@@ -14,6 +14,10 @@ use crate::domain::PhoneRules;
 /// optional: without it, the built-in defaults apply.
 pub const DEFAULT_CONFIG_PATH: &str = "config.toml";
 
+/// The most `read_mmap_mib` can be: SQLite's own ceiling on Linux is 2 GiB less 64 KiB,
+/// and it would lower a larger value without a word.
+const MAX_READ_MMAP_MIB: u64 = 2047;
+
 /// Every setting kontak has. `config.toml` in the repository lists each with its default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -30,6 +34,9 @@ pub struct Settings {
     pub workers: usize,
     /// Read-only database connections in the pool.
     pub read_connections: u32,
+    /// MiB of the database file each read connection maps into memory (SQLite's
+    /// `mmap_size`) rather than copying pages in with read calls; 0 maps nothing.
+    pub read_mmap_mib: u64,
     /// How long a write waits for another process's lock before answering 503.
     pub busy_timeout_ms: u64,
     /// Largest request body accepted, in bytes.
@@ -89,6 +96,7 @@ impl Default for Settings {
             log_format: LogFormat::Pretty,
             workers: 0,
             read_connections: 8,
+            read_mmap_mib: 0,
             busy_timeout_ms: 5000,
             max_body_bytes: 64 * 1024,
             shutdown_timeout_secs: 30,
@@ -139,13 +147,14 @@ impl Settings {
     }
 
     /// The keys that `KONTAK_<KEY>` environment variables may set.
-    const KEYS: [&'static str; 15] = [
+    const KEYS: [&'static str; 16] = [
         "bind",
         "db",
         "log",
         "log_format",
         "workers",
         "read_connections",
+        "read_mmap_mib",
         "busy_timeout_ms",
         "max_body_bytes",
         "shutdown_timeout_secs",
@@ -171,6 +180,11 @@ impl Settings {
         }
         if !(1..=256).contains(&self.read_connections) {
             return Err("read_connections: must be from 1 to 256".into());
+        }
+        if self.read_mmap_mib > MAX_READ_MMAP_MIB {
+            return Err(format!(
+                "read_mmap_mib: must be from 0 to {MAX_READ_MMAP_MIB} (SQLite maps at most 2 GiB)"
+            ));
         }
         if self.workers > 256 {
             return Err("workers: must be from 0 (one per core) to 256".into());
@@ -312,11 +326,12 @@ mod tests {
     #[test]
     fn validation_messages_name_the_setting() {
         type Breakage = fn(&mut Settings);
-        let cases: [(&str, Breakage); 7] = [
+        let cases: [(&str, Breakage); 8] = [
             ("bind", |s| s.bind = "nowhere".into()),
             ("db", |s| s.db = PathBuf::new()),
             ("log", |s| s.log = "loud!!".into()),
             ("read_connections", |s| s.read_connections = 0),
+            ("read_mmap_mib", |s| s.read_mmap_mib = 4096),
             ("max_body_bytes", |s| s.max_body_bytes = 10),
             ("cors_allowed_origins", |s| {
                 s.cors_allowed_origins = vec!["https://ok.example".into(), "*".into()]

@@ -34,6 +34,7 @@ impl Application {
             &settings.db,
             settings.read_connections,
             settings.busy_timeout(),
+            settings.read_mmap_mib,
         )
         .with_context(|| format!("cannot open the database {}", settings.db.display()))?;
         let addr = settings.bind_addr().map_err(anyhow::Error::msg)?;

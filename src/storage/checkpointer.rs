@@ -171,7 +171,7 @@ mod tests {
     async fn the_wal_stays_short_under_many_commits() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("kontak.db");
-        let db = Db::open(&path, 1, Duration::from_secs(5)).unwrap();
+        let db = Db::open(&path, 1, Duration::from_secs(5), 0).unwrap();
         // Each commit writes a few pages (a row and its index entry, both overflowing a
         // page), so this writes well over twice the WAL length the writer allows.
         for i in 0..2_500 {

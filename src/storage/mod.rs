@@ -69,7 +69,13 @@ pub struct Db {
 impl Db {
     /// Opens (creating if needed) the database file, brings its schema up to date and
     /// builds the pools.
-    pub fn open(path: &Path, readers: u32, busy_timeout: Duration) -> Result<Self, StorageError> {
+    /// `read_mmap_mib` is each read connection's `mmap_size`, in MiB.
+    pub fn open(
+        path: &Path,
+        readers: u32,
+        busy_timeout: Duration,
+        read_mmap_mib: u64,
+    ) -> Result<Self, StorageError> {
         let mut write_conn = open_connection(path, busy_timeout)?;
         schema::migrate(&mut write_conn)?;
         connection::keep_savepoints_in_memory(&write_conn)?;
@@ -77,6 +83,11 @@ impl Db {
         let reader_manager = SqliteConnectionManager::file(path).with_init(move |conn| {
             connection::configure(conn, busy_timeout)?;
             conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
+            if read_mmap_mib > 0 {
+                let bytes =
+                    i64::try_from(read_mmap_mib.saturating_mul(1 << 20)).unwrap_or(i64::MAX);
+                conn.pragma_update(None, "mmap_size", bytes)?;
+            }
             // A reader that tries to write is a bug; make it fail loudly.
             conn.pragma_update(None, "query_only", true)
         });
@@ -150,5 +161,26 @@ impl Db {
         F: FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
     {
         self.writer.write(job).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `mmap_size` a read connection of a database opened with `read_mmap_mib` has.
+    async fn reader_mmap_bytes(read_mmap_mib: u64) -> i64 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kontak.db");
+        let db = Db::open(&path, 1, Duration::from_secs(5), read_mmap_mib).unwrap();
+        db.read(|conn| Ok(conn.query_row("PRAGMA mmap_size", [], |row| row.get(0))?))
+            .await
+            .unwrap()
+    }
+
+    #[actix_web::test]
+    async fn read_connections_map_as_much_of_the_file_as_configured() {
+        assert_eq!(reader_mmap_bytes(0).await, 0, "nothing mapped by default");
+        assert_eq!(reader_mmap_bytes(64).await, 64 << 20);
     }
 }
