@@ -8,10 +8,11 @@ use kontak::config::Settings;
 /// blocks had passed through a few blocking threads, the server held ~500 MiB it no
 /// longer used (bench/soak.sh). mimalloc returns freed memory to the system.
 ///
-/// Its `override` feature makes it the C allocator too, so SQLite's page cache and
-/// statements use it as well: `kontak import` of 300,000 contacts took 20.2 / 20.3 s
-/// against 22.8 / 22.9 s with SQLite on glibc's malloc (alternated), and the server's
-/// peak RSS after the same requests was 37.8-53.2 MiB, against 49.5-61.2 MiB before.
+/// SQLite still allocates with glibc's malloc. mimalloc's `override` feature would make
+/// it the C allocator too: `kontak import` of 300,000 contacts took 20.2 / 20.3 s that
+/// way against 22.8 / 22.9 s, but the soak's server (bench/soak.sh, 20 s) peaked at
+/// 89-108 MiB against 65-69 MiB, with mimalloc v3 and v2 alike, and a server runs far
+/// more often than an import.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
