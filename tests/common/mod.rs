@@ -132,10 +132,15 @@ impl TestApp {
             .expect("request sent")
     }
 
-    /// The list's JSON body, failing the test unless it was a 200.
+    /// The list's JSON body, failing the test unless it was a 200 labelled as JSON.
     pub async fn listed(&self, query: &str) -> Value {
         let response = self.list(query).await;
         assert_eq!(response.status(), StatusCode::OK, "listing ?{query}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "listing ?{query}"
+        );
         response.json().await.unwrap()
     }
 
