@@ -9,16 +9,17 @@
 //!
 //! A checkpoint running beside the writer seldom catches the very last frames, and the
 //! WAL starts over from its beginning only once every frame is in the database file.
-//! So when the WAL passes [`WRITER_CHECKPOINT_FRAMES`] the writer checkpoints between
-//! two transactions itself, as SQLite would have; by then this thread has copied all
-//! but the tail. If this thread's checkpoint is still running then, the writer waits
+//! So when the WAL passes a length (the server's writer: [`WRITER_CHECKPOINT_FRAMES`];
+//! `kontak import`, whose batches are far larger, a longer one) the writer checkpoints
+//! between two transactions itself, as SQLite would have; by then this thread has
+//! copied all but the tail. If this thread's checkpoint is still running then, the writer waits
 //! for it: SQLite skips a checkpoint while another runs, and a writer that went on
 //! committing would let the WAL grow without bound while the disk is slow.
 
 use std::cell::Cell;
 use std::ffi::c_int;
 use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use rusqlite::hooks::Wal;
@@ -31,7 +32,8 @@ use super::StorageError;
 /// changed again and again is copied once per checkpoint, so not after every commit.
 const BACKGROUND_CHECKPOINT_FRAMES: c_int = 1_000;
 
-/// The WAL length at which the writer checkpoints itself (about 32 MiB of 4 KiB pages).
+/// The WAL length at which the server's writer checkpoints itself (about 32 MiB of
+/// 4 KiB pages).
 pub(super) const WRITER_CHECKPOINT_FRAMES: c_int = 8_000;
 
 /// How long the writer waits for a background checkpoint to finish before its own. One
@@ -59,26 +61,42 @@ fn note_wal_length(_: &Wal, frames: c_int) -> rusqlite::Result<()> {
 /// Checkpoints on a thread and a connection of its own, when the writer asks.
 pub(super) struct Checkpointer {
     wake: SyncSender<()>,
+    thread: JoinHandle<()>,
+    /// The WAL length at which the writer checkpoints itself.
+    writer_frames: c_int,
     /// The WAL length when this thread was last woken.
     woken_at: Cell<c_int>,
 }
 
 impl Checkpointer {
     /// Starts the thread with `own` as its connection, and hooks `writer` so that its
-    /// commits report the WAL's length. The thread stops when this handle is dropped.
-    pub fn start(own: Connection, writer: &Connection) -> Self {
+    /// commits report the WAL's length; the writer checkpoints itself once the WAL
+    /// reaches `writer_frames` pages. The thread stops when this handle is dropped.
+    pub fn start(own: Connection, writer: &Connection, writer_frames: c_int) -> Self {
         writer.wal_hook(Some(note_wal_length));
         // One pending wake is enough: a checkpoint copies whatever the WAL holds when it
         // runs, so wakes that arrive while one is pending or running add nothing.
         let (wake, woken) = mpsc::sync_channel(1);
-        thread::Builder::new()
+        let thread = thread::Builder::new()
             .name("kontak-checkpoint".into())
             .spawn(move || run(&own, &woken))
             .expect("the checkpoint thread starts");
         Self {
             wake,
+            thread,
+            writer_frames,
             woken_at: Cell::new(0),
         }
+    }
+
+    /// Stops the thread once its checkpoint, if one is running, is done, and closes its
+    /// connection: the writer's connection, closed after it, is then the last one, and
+    /// SQLite checkpoints the rest and removes the WAL file as it closes.
+    pub fn stop(self) {
+        drop(self.wake);
+        // A panic there has already been reported by the panic hook; the WAL keeps
+        // whatever it did not copy.
+        let _ = self.thread.join();
     }
 
     /// Called by the writer after each transaction, on its own thread: wakes the
@@ -92,7 +110,7 @@ impl Checkpointer {
         if frames < self.woken_at.get() {
             self.woken_at.set(0); // the WAL has started over
         }
-        if frames >= WRITER_CHECKPOINT_FRAMES {
+        if frames >= self.writer_frames {
             report(
                 "writer",
                 checkpoint_patiently(writer, CheckpointMode::Passive, WRITER_PATIENCE),

@@ -22,7 +22,7 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 
-use super::checkpointer::Checkpointer;
+use super::checkpointer::{Checkpointer, WRITER_CHECKPOINT_FRAMES};
 use super::connection::execute_cached;
 use super::search_queue::{apply_search_queue, apply_search_queue_if_long};
 use super::StorageError;
@@ -91,7 +91,8 @@ impl Writer {
         thread::Builder::new()
             .name("kontak-writer".into())
             .spawn(move || {
-                let checkpointer = Checkpointer::start(checkpoint_conn, &conn);
+                let checkpointer =
+                    Checkpointer::start(checkpoint_conn, &conn, WRITER_CHECKPOINT_FRAMES);
                 run(conn, &jobs, &checkpointer);
             })
             .expect("the writer thread starts");

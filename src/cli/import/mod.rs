@@ -78,7 +78,14 @@ pub fn run(args: ImportArgs, settings: &Settings) -> anyhow::Result<()> {
     let mut progress = Progress::start(size);
 
     let (batches, received) = sync_channel(BATCHES_IN_FLIGHT);
-    let writer = spawn_writer(conn, workspace_id, received, Arc::clone(&tally));
+    let checkpoint_conn = open_connection(&settings.db, settings.busy_timeout())?;
+    let writer = spawn_writer(
+        conn,
+        checkpoint_conn,
+        workspace_id,
+        received,
+        Arc::clone(&tally),
+    );
     let rules = settings.phone_rules().map_err(anyhow::Error::msg)?;
     let read = read_and_validate(records, batches, report, &tally, &mut progress, &rules);
     // The writer drains what was sent, then stops: it is joined before any error is
@@ -179,12 +186,14 @@ fn read_and_validate(
 
 fn spawn_writer(
     mut conn: Connection,
+    checkpoint_conn: Connection,
     workspace: WorkspaceId,
     batches: Receiver<Vec<NewContact>>,
     tally: Arc<Tally>,
 ) -> JoinHandle<Result<(), StorageError>> {
     thread::spawn(move || {
         let mut importer = ContactImporter::new(workspace);
+        importer.checkpoint_in_background(checkpoint_conn, &conn);
         for batch in batches {
             let outcome = importer.write_batch(&mut conn, &batch)?;
             Tally::add(&tally.created, outcome.created);
