@@ -12,9 +12,9 @@
 //! So when the WAL passes a length (the server's writer: [`WRITER_CHECKPOINT_FRAMES`];
 //! `kontak import`, whose batches are far larger, a longer one) the writer checkpoints
 //! between two transactions itself, as SQLite would have; by then this thread has
-//! copied all but the tail. If this thread's checkpoint is still running then, the writer waits
-//! for it: SQLite skips a checkpoint while another runs, and a writer that went on
-//! committing would let the WAL grow without bound while the disk is slow.
+//! copied all but the tail. If this thread's checkpoint is still running then, the
+//! writer waits for it: SQLite skips a checkpoint while another runs, and a writer that
+//! went on committing would let the WAL grow without bound while the disk is slow.
 
 use std::cell::Cell;
 use std::ffi::c_int;

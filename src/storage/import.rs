@@ -36,9 +36,11 @@ pub struct ContactImporter {
 /// WAL only starts over once the writer finds it fully copied when a batch begins,
 /// which a busy writer seldom does; so every so often it checkpoints the last batch
 /// itself, and the longer the WAL may grow, the less often. Importing a million
-/// contacts here, wall time of single runs on a noisy machine: SQLite's automatic
-/// checkpoint at 16,384 pages (what this replaced) 86–98 s; background checkpoints with
-/// this at 16,384 pages 89.0 s, 32,768 79.0–81.5 s, 65,536 72.3–86.6 s, 131,072 62.6 s.
+/// contacts here, wall time over one evening on a noisy machine (runs of one build
+/// ranged widely): SQLite's automatic checkpoint at 16,384 pages, what this replaced,
+/// 63.8–98.3 s over seven runs (86.1–98.3 s in the four alternated with the others);
+/// background checkpoints with this at 16,384 pages 89.0 s (one run), 32,768 pages
+/// 78.2–82.2 s (five), 65,536 pages 72.3–86.6 s (four), 131,072 pages 62.6 s (one).
 const IMPORT_CHECKPOINT_FRAMES: c_int = 65_536;
 
 impl ContactImporter {
