@@ -17,6 +17,10 @@ const STORAGE_FORMAT: &[time::format_description::FormatItem<'static>] = time::m
     "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
 );
 
+/// The length of the API's text for a time: years are 0000 to 9999 (`time` without its
+/// `large-dates` feature).
+const API_LEN: usize = "2026-01-15T10:30:00Z".len();
+
 impl Timestamp {
     pub fn now() -> Self {
         Self::from_datetime(OffsetDateTime::now_utc())
@@ -48,6 +52,15 @@ impl Timestamp {
             .map(Self::from_datetime)
     }
 
+    /// The API's text, on the stack.
+    fn write_api_text<'b>(&self, buffer: &'b mut [u8; API_LEN]) -> Option<&'b str> {
+        let seconds = self.0.replace_nanosecond(0).ok()?;
+        let mut cursor = &mut buffer[..];
+        seconds.format_into(&mut cursor, &Rfc3339).ok()?;
+        let written = API_LEN - cursor.len();
+        std::str::from_utf8(&buffer[..written]).ok()
+    }
+
     pub fn as_datetime(self) -> OffsetDateTime {
         self.0
     }
@@ -56,15 +69,20 @@ impl Timestamp {
 /// Whole seconds: what the API shows.
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let seconds = self.0.replace_nanosecond(0).map_err(|_| fmt::Error)?;
-        let text = seconds.format(&Rfc3339).map_err(|_| fmt::Error)?;
-        f.write_str(&text)
+        let mut buffer = [0; API_LEN];
+        f.write_str(self.write_api_text(&mut buffer).ok_or(fmt::Error)?)
     }
 }
 
+/// As one string rather than through `Display` (`collect_str`), which hands the JSON
+/// writer each piece of the text to escape on its own.
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        let mut buffer = [0; API_LEN];
+        let text = self
+            .write_api_text(&mut buffer)
+            .ok_or_else(|| serde::ser::Error::custom("time out of the API's range"))?;
+        serializer.serialize_str(text)
     }
 }
 
@@ -76,6 +94,25 @@ mod tests {
     fn formats_as_utc_with_z_and_whole_seconds() {
         let at = Timestamp::parse("2026-04-27T18:20:00.987654+07:00").unwrap();
         assert_eq!(at.to_string(), "2026-04-27T11:20:00Z");
+    }
+
+    #[test]
+    fn json_shows_the_same_whole_seconds_as_display() {
+        for text in [
+            "2026-04-27T18:20:00.987654+07:00",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999Z",
+        ] {
+            let at = Timestamp::parse(text).unwrap();
+            let json = serde_json::to_string(&at).unwrap();
+            assert_eq!(json, format!("\"{at}\""), "input {text:?}");
+            assert_eq!(json.len(), API_LEN + 2, "input {text:?}");
+        }
+        let at = Timestamp::parse("2026-04-27T18:20:00.987654+07:00").unwrap();
+        assert_eq!(
+            serde_json::to_string(&at).unwrap(),
+            "\"2026-04-27T11:20:00Z\""
+        );
     }
 
     #[test]
