@@ -15,13 +15,18 @@ use crate::domain::{Contact, ContactPatch, ListQuery, NewContact, Timestamp};
 use crate::error::ApiError;
 use crate::storage::{contact_list, contact_updates, contacts, Db, StorageError};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// `/v1/contacts` itself: list and create.
+pub fn configure_collection(cfg: &mut web::ServiceConfig) {
     cfg.service(
         resource("/v1/contacts")
             .route(web::get().to(list))
             .route(web::post().to(create)),
-    )
-    .service(
+    );
+}
+
+/// `/v1/contacts/{id}`: read, patch and delete one contact.
+pub fn configure_items(cfg: &mut web::ServiceConfig) {
+    cfg.service(
         resource("/v1/contacts/{id}")
             .route(web::get().to(get))
             .route(web::patch().to(patch))
