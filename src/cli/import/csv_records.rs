@@ -1,6 +1,8 @@
 //! CSV import: a header naming contact fields, then one contact per row.
 
+use std::collections::VecDeque;
 use std::io::{self, Read};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::{bail, Context};
 use serde_json::{Map, Value};
@@ -24,13 +26,20 @@ enum Column {
 }
 
 pub struct CsvRecords {
-    reader: csv::Reader<Box<dyn Read + Send>>,
+    reader: csv::Reader<BreakRecorder>,
     columns: Vec<Column>,
     row: csv::ByteRecord,
+    lines: LineCounter,
 }
 
 impl CsvRecords {
     pub(super) fn new(input: Box<dyn Read + Send>) -> anyhow::Result<Self> {
+        let breaks = Arc::new(Mutex::new(VecDeque::new()));
+        let input = BreakRecorder {
+            input,
+            read: 0,
+            breaks: Arc::clone(&breaks),
+        };
         // flexible: a row with the wrong number of cells is that row's problem (a
         // reject), not a reason to stop the import.
         let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
@@ -40,6 +49,11 @@ impl CsvRecords {
             reader,
             columns,
             row: csv::ByteRecord::new(),
+            lines: LineCounter {
+                breaks,
+                ended: 0,
+                last_cr: None,
+            },
         })
     }
 
@@ -51,11 +65,11 @@ impl CsvRecords {
         match self.reader.read_byte_record(&mut self.row) {
             Ok(false) => Ok(None),
             Ok(true) => Ok(Some(Record {
-                line: self.row.position().map_or(0, csv::Position::line),
+                line: self.lines.line_at(self.row.position()),
                 body: row_body(&self.columns, &self.row),
             })),
             Err(err) => {
-                let line = err.position().map_or(0, csv::Position::line);
+                let line = self.lines.line_at(err.position());
                 match err.into_kind() {
                     csv::ErrorKind::Io(err) => Err(err),
                     other => Ok(Some(Record {
@@ -66,6 +80,84 @@ impl CsvRecords {
             }
         }
     }
+}
+
+/// The offset of every `\r` and `\n` the CSV reader has been given and that
+/// [`LineCounter`] has not passed yet, with whether it is a `\n`.
+type Breaks = Arc<Mutex<VecDeque<(u64, bool)>>>;
+
+/// The input, noting where its line breaks are as the CSV reader reads it.
+///
+/// Why not `csv::Position::line`: it counts a row that follows a `\r\n` or a blank line
+/// as starting on the line before (rust-csv issues 395 and 208), and files saved by
+/// spreadsheets on Windows end their lines with `\r\n`. The row's byte offset is
+/// right up to that: it is where the terminator before the row ends, or where the
+/// blank lines before it start.
+struct BreakRecorder {
+    input: Box<dyn Read + Send>,
+    /// Bytes handed to the CSV reader so far.
+    read: u64,
+    breaks: Breaks,
+}
+
+impl Read for BreakRecorder {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.input.read(buf)?;
+        let mut breaks = lock(&self.breaks);
+        for (at, byte) in (self.read..).zip(&buf[..n]) {
+            if matches!(byte, b'\r' | b'\n') {
+                breaks.push_back((at, *byte == b'\n'));
+            }
+        }
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// Turns a row's byte offset into the line its first cell is on. Rows come in file
+/// order, so breaks before a row are counted once and forgotten: what is kept is at
+/// most the CSV reader's read-ahead. A line ends with `\n`, `\r\n` or a lone `\r`,
+/// as a row does for the CSV reader.
+struct LineCounter {
+    breaks: Breaks,
+    /// Lines ended before the last row.
+    ended: u64,
+    /// Where the last `\r` was: a `\n` right after it ends no further line.
+    last_cr: Option<u64>,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, position: Option<&csv::Position>) -> u64 {
+        let Some(start) = position.map(csv::Position::byte) else {
+            return 0;
+        };
+        let mut breaks = lock(&self.breaks);
+        let mut content = start;
+        while let Some(&(at, newline)) = breaks.front() {
+            // Breaks before the row, then those it opens with: a row's own first byte
+            // is never a bare line break (one inside a cell is quoted).
+            if at > content {
+                break;
+            }
+            if at == content {
+                content += 1;
+            }
+            let after_cr = self.last_cr.is_some_and(|cr| cr + 1 == at);
+            if !(newline && after_cr) {
+                self.ended += 1;
+            }
+            self.last_cr = (!newline).then_some(at);
+            breaks.pop_front();
+        }
+        self.ended + 1
+    }
+}
+
+fn lock(breaks: &Breaks) -> MutexGuard<'_, VecDeque<(u64, bool)>> {
+    // Only offsets; a panic elsewhere cannot leave them half-written.
+    breaks
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn parse_header(header: &csv::ByteRecord) -> anyhow::Result<Vec<Column>> {
