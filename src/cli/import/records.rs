@@ -139,24 +139,23 @@ mod tests {
     #[test]
     fn csv_rows_are_numbered_by_the_line_they_start_on_whatever_the_line_ends() {
         for (input, lines) in [
-            ("phone\n628111\n628222\n", [2, 3, 0]),
-            ("phone\r\n628111\r\n628222\r\n", [2, 3, 0]),
+            ("phone\n628111\n628222\n", &[2, 3][..]),
+            ("phone\r\n628111\r\n628222\r\n", &[2, 3][..]),
             // Blank lines are skipped and counted.
-            ("phone\n\n628111\n\n\n628222\n", [3, 6, 0]),
-            ("phone\r\n\r\n628111\r\n\r\n628222", [3, 5, 0]),
+            ("phone\n\n628111\n\n\n628222\n", &[3, 6][..]),
+            ("phone\r\n\r\n628111\r\n\r\n628222", &[3, 5][..]),
             // A quoted cell across lines, then the next row.
             (
                 "phone,name\r\n628111,\"Two\r\nLines\"\r\n628222,x\r\n628333,y",
-                [2, 4, 5],
+                &[2, 4, 5][..],
             ),
-            ("\u{feff}phone\r628111\r628222\r", [2, 3, 0]),
+            ("\u{feff}phone\r628111\r628222\r", &[2, 3][..]),
         ] {
             let found: Vec<u64> = read_all(DataFormat::Csv, input)
                 .iter()
                 .map(|r| r.0)
                 .collect();
-            let expected: Vec<u64> = lines.into_iter().filter(|&l| l > 0).collect();
-            assert_eq!(found, expected, "input {input:?}");
+            assert_eq!(found, lines, "input {input:?}");
         }
         // Long enough that the reader's buffer ends between a \r and its \n.
         let rows = 20_000;
