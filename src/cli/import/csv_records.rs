@@ -2,7 +2,6 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::{bail, Context};
 use serde_json::{Map, Value};
@@ -26,19 +25,19 @@ enum Column {
 }
 
 pub struct CsvRecords {
-    reader: csv::Reader<BreakRecorder>,
+    reader: csv::Reader<LineBreaks>,
     columns: Vec<Column>,
     row: csv::ByteRecord,
-    lines: LineCounter,
 }
 
 impl CsvRecords {
     pub(super) fn new(input: Box<dyn Read + Send>) -> anyhow::Result<Self> {
-        let breaks = Arc::new(Mutex::new(VecDeque::new()));
-        let input = BreakRecorder {
+        let input = LineBreaks {
             input,
             read: 0,
-            breaks: Arc::clone(&breaks),
+            breaks: VecDeque::new(),
+            ended: 0,
+            last_cr: None,
         };
         // flexible: a row with the wrong number of cells is that row's problem (a
         // reject), not a reason to stop the import.
@@ -49,11 +48,6 @@ impl CsvRecords {
             reader,
             columns,
             row: csv::ByteRecord::new(),
-            lines: LineCounter {
-                breaks,
-                ended: 0,
-                last_cr: None,
-            },
         })
     }
 
@@ -65,11 +59,11 @@ impl CsvRecords {
         match self.reader.read_byte_record(&mut self.row) {
             Ok(false) => Ok(None),
             Ok(true) => Ok(Some(Record {
-                line: self.lines.line_at(self.row.position()),
+                line: self.reader.get_mut().line_at(self.row.position()),
                 body: row_body(&self.columns, &self.row),
             })),
             Err(err) => {
-                let line = self.lines.line_at(err.position());
+                let line = self.reader.get_mut().line_at(err.position());
                 match err.into_kind() {
                     csv::ErrorKind::Io(err) => Err(err),
                     other => Ok(Some(Record {
@@ -82,31 +76,35 @@ impl CsvRecords {
     }
 }
 
-/// The offset of every `\r` and `\n` the CSV reader has been given and that
-/// [`LineCounter`] has not passed yet, with whether it is a `\n`.
-type Breaks = Arc<Mutex<VecDeque<(u64, bool)>>>;
-
-/// The input, noting where its line breaks are as the CSV reader reads it.
+/// The input, noting where its line breaks are as the CSV reader reads it, so that a
+/// row's byte offset can be turned into the line its first cell is on.
 ///
 /// Why not `csv::Position::line`: it counts a row that follows a `\r\n` or a blank line
 /// as starting on the line before (rust-csv issues 395 and 208), and files saved by
 /// spreadsheets on Windows end their lines with `\r\n`. The row's byte offset is
 /// right up to that: it is where the terminator before the row ends, or where the
 /// blank lines before it start.
-struct BreakRecorder {
+struct LineBreaks {
     input: Box<dyn Read + Send>,
     /// Bytes handed to the CSV reader so far.
     read: u64,
-    breaks: Breaks,
+    /// The offset of every `\r` and `\n` read and not yet passed by a row, with whether
+    /// it is a `\n`. Rows come in file order, so each break is counted once and then
+    /// forgotten: what is kept is at most the CSV reader's read-ahead.
+    breaks: VecDeque<(u64, bool)>,
+    /// Lines ended before the last row. A line ends with `\n`, `\r\n` or a lone `\r`,
+    /// as a row does for the CSV reader.
+    ended: u64,
+    /// Where the last `\r` was: a `\n` right after it ends no further line.
+    last_cr: Option<u64>,
 }
 
-impl Read for BreakRecorder {
+impl Read for LineBreaks {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.input.read(buf)?;
-        let mut breaks = lock(&self.breaks);
         for (at, byte) in (self.read..).zip(&buf[..n]) {
             if matches!(byte, b'\r' | b'\n') {
-                breaks.push_back((at, *byte == b'\n'));
+                self.breaks.push_back((at, *byte == b'\n'));
             }
         }
         self.read += n as u64;
@@ -114,26 +112,14 @@ impl Read for BreakRecorder {
     }
 }
 
-/// Turns a row's byte offset into the line its first cell is on. Rows come in file
-/// order, so breaks before a row are counted once and forgotten: what is kept is at
-/// most the CSV reader's read-ahead. A line ends with `\n`, `\r\n` or a lone `\r`,
-/// as a row does for the CSV reader.
-struct LineCounter {
-    breaks: Breaks,
-    /// Lines ended before the last row.
-    ended: u64,
-    /// Where the last `\r` was: a `\n` right after it ends no further line.
-    last_cr: Option<u64>,
-}
-
-impl LineCounter {
+impl LineBreaks {
+    /// The line of the row that starts at `position`.
     fn line_at(&mut self, position: Option<&csv::Position>) -> u64 {
         let Some(start) = position.map(csv::Position::byte) else {
             return 0;
         };
-        let mut breaks = lock(&self.breaks);
         let mut content = start;
-        while let Some(&(at, newline)) = breaks.front() {
+        while let Some(&(at, newline)) = self.breaks.front() {
             // Breaks before the row, then those it opens with: a row's own first byte
             // is never a bare line break (one inside a cell is quoted).
             if at > content {
@@ -147,17 +133,10 @@ impl LineCounter {
                 self.ended += 1;
             }
             self.last_cr = (!newline).then_some(at);
-            breaks.pop_front();
+            self.breaks.pop_front();
         }
         self.ended + 1
     }
-}
-
-fn lock(breaks: &Breaks) -> MutexGuard<'_, VecDeque<(u64, bool)>> {
-    // Only offsets; a panic elsewhere cannot leave them half-written.
-    breaks
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn parse_header(header: &csv::ByteRecord) -> anyhow::Result<Vec<Column>> {
