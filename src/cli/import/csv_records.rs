@@ -140,6 +140,9 @@ impl LineBreaks {
 }
 
 fn parse_header(header: &csv::ByteRecord) -> anyhow::Result<Vec<Column>> {
+    if header.is_empty() {
+        bail!("the CSV file is empty; its first line must be the header, naming a phone column");
+    }
     let mut columns = Vec::with_capacity(header.len());
     for (index, raw) in header.iter().enumerate() {
         let mut name = std::str::from_utf8(raw)

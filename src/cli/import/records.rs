@@ -220,4 +220,13 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn an_empty_csv_file_is_refused_as_empty() {
+        let input: Box<dyn Read + Send> = Box::new(&b""[..]);
+        let Err(error) = Records::open(DataFormat::Csv, input) else {
+            panic!("an empty CSV file was accepted");
+        };
+        assert!(error.to_string().contains("is empty"), "{error}");
+    }
 }
