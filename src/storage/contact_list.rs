@@ -197,9 +197,10 @@ fn list_found(
     let rows = "contacts c INDEXED BY contacts_search_rows";
     let (source, values) = match live.candidates {
         // Joined rather than `c.seq IN (...)`, for which SQLite first copies every
-        // candidate into a temporary index: on the bench's broad search (102,347
-        // candidates) that was more than a quarter of SQLite's instructions
-        // (callgrind, in sqlite3_step: 603 M against 435 M).
+        // candidate into a temporary index: the bench's broad search (102,347
+        // candidates) took 773.5 M instructions that way and 634.6 M joined (callgrind,
+        // the whole server, per request). The wall clock moved far less: these
+        // searches wait mostly on `pread` copying pages (bench/ANALYSIS.md).
         Some(candidates) => (
             format!("({}) f JOIN {rows} ON c.seq = f.seq", candidates.sql),
             candidates.values.into_iter().chain(live.values).collect(),
@@ -415,8 +416,8 @@ fn live_condition(
 ) -> Result<LiveCondition, StorageError> {
     let mut condition = String::from("c.workspace_id = ?");
     let mut values = vec![SqlValue::Integer(workspace.0)];
-    // Whether an IN list of candidates (the trigram index's, or a tag's) is in the
-    // condition, which the planner must then start from.
+    // Whether the list starts from candidates rather than the workspace: the trigram
+    // index's (joined to the rows) or a tag's (an IN list in the condition).
     let mut by_candidates = false;
     let mut candidates = None;
     if let Some(search) = &filter.search {
