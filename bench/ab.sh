@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Two kontak builds side by side: each serves its own copy of one database, and wrk
+# runs the same scenario against one, then the other, round after round (the order
+# flips every round), so that the shared machine's drift falls on both alike: the
+# method behind the side-by-side figures in bench/ANALYSIS.md, as a script.
+#
+# Usage: bench/ab.sh OLD_BINARY NEW_BINARY DATABASE WORKSPACE [REQUEST]
+#   REQUEST  a GET path and query (default: the first page), or "create"
+#   env      ROUNDS (default 5; at most 9 for create), CONNS (16), SECS (8)
+#
+# Each server first gets 2 s of the same load, not counted (its first requests check
+# the key with argon2 and find its caches cold). Prints each run, then each build's
+# median req/s. The servers bind to 127.0.0.1 (ports 18181 and 18182), run with an
+# empty config, the rate limit off and warn-level logs, and are stopped by their pids.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ $# -lt 4 ]; then
+    sed -n '7,9p' "$0" >&2
+    exit 2
+fi
+OLD=$(realpath "$1")
+NEW=$(realpath "$2")
+DATABASE=$3
+WORKSPACE=$4
+REQUEST=${5:-/v1/contacts?page=1&per_page=20}
+ROUNDS=${ROUNDS:-5}
+CONNS=${CONNS:-16}
+SECS=${SECS:-8}
+if [ "$REQUEST" = create ] && [ "$ROUNDS" -gt 9 ]; then
+    # Each round's creates (and the warm-up's) keep their phones apart by one digit
+    # (scenario.lua's BENCH_TAG): 0 for the warm-up, then one per round.
+    echo "at most 9 rounds of creates" >&2
+    exit 2
+fi
+command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+: > "$WORK/empty.toml"
+
+# A copy with one key in it, then a copy of that: both builds start from the same
+# file and answer the same key. The database itself is only read (nothing may write
+# to it meanwhile), and never opened by either build, which could migrate it.
+cp "$DATABASE" "$WORK/old.db"
+if [ -f "$DATABASE-wal" ]; then cp "$DATABASE-wal" "$WORK/old.db-wal"; fi
+KEY=$("$OLD" --config "$WORK/empty.toml" --db "$WORK/old.db" key create \
+      --workspace "$WORKSPACE" --scopes contacts:read,contacts:write 2>&1 \
+      | grep -o 'chatera_sk_[0-9a-f_]*')
+cp "$WORK/old.db" "$WORK/new.db"
+if [ -f "$WORK/old.db-wal" ]; then cp "$WORK/old.db-wal" "$WORK/new.db-wal"; fi
+
+declare -A PORT=([old]=18181 [new]=18182)
+declare -A BINARY=([old]=$OLD [new]=$NEW)
+for build in old new; do
+    read -r pid _ < <(python3 bench/start_server.py \
+        "http://127.0.0.1:${PORT[$build]}/healthz" "$WORK/$build.log" -- \
+        env KONTAK_CONFIG="$WORK/empty.toml" KONTAK_LOG=warn KONTAK_RATE_LIMIT_PER_MINUTE=0 \
+        "${BINARY[$build]}" --db "$WORK/$build.db" serve --bind "127.0.0.1:${PORT[$build]}")
+    PIDS+=("$pid")
+done
+
+if [ "$REQUEST" = create ]; then MODE=create; else MODE=get; fi
+# run BUILD TAG SECONDS: one wrk run; prints its JSON line.
+run() {
+    BENCH_MODE=$MODE BENCH_PATH=$REQUEST BENCH_POST=/v1/contacts BENCH_AUTH="Bearer $KEY" \
+    BENCH_TAG=$2 wrk -t2 -c"$CONNS" -d"${3}s" --timeout 30s -s bench/wrk/scenario.lua \
+        "http://127.0.0.1:${PORT[$1]}" | grep '^{"requests"'
+}
+for build in old new; do run "$build" 0 2 >/dev/null; done
+for round in $(seq "$ROUNDS"); do
+    if [ $((round % 2)) = 1 ]; then order="old new"; else order="new old"; fi
+    for build in $order; do
+        echo "$round $build $(run "$build" "$round" "$SECS")" | tee -a "$WORK/runs"
+    done
+done
+
+python3 - "$WORK/runs" <<'EOF'
+import json, statistics, sys
+rates = {}
+for line in open(sys.argv[1]):
+    _, build, run = line.split(" ", 2)
+    result = json.loads(run)
+    if result["errors"] or result["non2xx"]:
+        print(f"note: a {build} run had {result['errors']} errors and {result['non2xx']} non-2xx answers")
+    rates.setdefault(build, []).append(result["rps"])
+for build in ("old", "new"):
+    runs = " / ".join(f"{r:,.0f}" for r in rates[build])
+    print(f"{build}: median {statistics.median(rates[build]):,.1f} req/s ({runs})")
+EOF
