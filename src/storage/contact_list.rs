@@ -194,20 +194,17 @@ fn list_found(
     let mut total = 0;
     // The planner would read each candidate's whole row by seq; the index holds every
     // column this reads.
-    let rows = "contacts c INDEXED BY contacts_search_rows";
-    let (source, values) = match live.candidates {
+    let search_rows = "contacts c INDEXED BY contacts_search_rows";
+    let (candidates, condition, values) = live.into_parts();
+    let source = match candidates {
         // Joined rather than `c.seq IN (...)`, for which SQLite first copies every
         // candidate into a temporary index: the bench's broad search (102,347
         // candidates) took 773.5 M instructions that way and 634.6 M joined (callgrind,
         // the whole server, per request). The wall clock moved far less: these
         // searches wait mostly on `pread` copying pages (bench/ANALYSIS.md).
-        Some(candidates) => (
-            format!("({}) f JOIN {rows} ON c.seq = f.seq", candidates.sql),
-            candidates.values.into_iter().chain(live.values).collect(),
-        ),
-        None => (rows.to_owned(), live.values),
+        Some(candidates) => format!("({candidates}) f JOIN {search_rows} ON c.seq = f.seq"),
+        None => search_rows.to_owned(),
     };
-    let condition = live.sql;
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {} FROM {source} WHERE {condition}",
         order.ranked_columns()
@@ -352,14 +349,26 @@ struct LiveCondition {
 }
 
 impl LiveCondition {
-    /// The whole condition as one WHERE clause over `contacts c`, with its values.
-    fn over_contacts(self) -> (String, Vec<SqlValue>) {
+    /// The candidates' query (if any), the condition, and the values of both in that
+    /// order: every statement built from them puts the candidates' query first.
+    fn into_parts(self) -> (Option<String>, String, Vec<SqlValue>) {
         match self.candidates {
             Some(candidates) => (
-                format!("c.seq IN ({}) AND {}", candidates.sql, self.sql),
+                Some(candidates.sql),
+                self.sql,
                 candidates.values.into_iter().chain(self.values).collect(),
             ),
-            None => (self.sql, self.values),
+            None => (None, self.sql, self.values),
+        }
+    }
+
+    /// The whole condition as one WHERE clause over `contacts c`, with its values.
+    fn over_contacts(self) -> (String, Vec<SqlValue>) {
+        match self.into_parts() {
+            (Some(candidates), condition, values) => {
+                (format!("c.seq IN ({candidates}) AND {condition}"), values)
+            }
+            (None, condition, values) => (condition, values),
         }
     }
 }
