@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::contacts::{
     contact_from_row, find_by_seq, parse_timestamp, parse_uuid, CONTACT_COLUMNS,
 };
-use super::deep_pages;
-use super::list_order::{limit_offset, ListOrder, Ranked, TopRanked, LIMIT_OFFSET};
+use super::deep_pages::{self, created_in_seq_order};
+use super::list_order::{limit_offset, ListOrder, TopRanked, LIMIT_OFFSET};
 use super::name_pages::name_page;
 use super::search_queue::queued_changes;
 use super::tag_filter::{has_tag, rarest_first, tag_members, tag_values, tagged_page, PageSeqs};
@@ -79,7 +79,7 @@ fn list_live(
                 total: tagged.total,
             });
         }
-        return list_found(conn, live, query);
+        return list_found(conn, live, workspace, query);
     }
     if query.filter == ListFilter::default() {
         return list_workspace(conn, workspace, query);
@@ -186,15 +186,21 @@ fn one_statement_page_of(
 fn list_found(
     conn: &Connection,
     live: LiveCondition,
+    workspace: WorkspaceId,
     query: &ListQuery,
 ) -> Result<ContactPage, StorageError> {
     let order = ListOrder::of(query.sort);
     let skip = usize::try_from(query.offset()).unwrap_or(usize::MAX);
     let mut top = TopRanked::new(order, skip.saturating_add(query.per_page as usize));
     let mut total = 0;
-    // The planner would read each candidate's whole row by seq; the index holds every
-    // column this reads.
-    let search_rows = "contacts c INDEXED BY contacts_search_rows";
+    let ranking = order.search_ranking(created_in_seq_order(conn, workspace)?);
+    // The planner would read each candidate's whole row by seq; the narrow index holds
+    // every column this reads, unless the order's key is a time it does not hold.
+    let search_rows = if ranking.in_search_rows {
+        "contacts c INDEXED BY contacts_search_rows"
+    } else {
+        "contacts c NOT INDEXED"
+    };
     let (candidates, condition, values) = live.into_parts();
     let source = match candidates {
         // Joined rather than `c.seq IN (...)`, for which SQLite first copies every
@@ -206,17 +212,13 @@ fn list_found(
         None => search_rows.to_owned(),
     };
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {} FROM {source} WHERE {condition}",
-        order.ranked_columns()
+        "SELECT c.seq, {} FROM {source} WHERE {condition}",
+        ranking.key
     ))?;
     let mut rows = stmt.query(params_from_iter(values.iter()))?;
     while let Some(row) = rows.next()? {
         total += 1;
-        top.offer(Ranked {
-            seq: row.get(0)?,
-            no_name: row.get(1)?,
-            key: row.get(2)?,
-        });
+        top.offer(order.ranked(row.get(0)?, row.get(1)?));
     }
     let items = top
         .into_sorted(skip)
@@ -810,6 +812,69 @@ mod tests {
         let past = Timestamp::parse("2020-01-01T00:00:00.000Z").unwrap();
         insert_contact(&mut conn, acme, &early, past).unwrap();
         assert_eq!(found_by(&conn, SortOrder::NewestFirst), "walk");
+        check(&conn, "out of seq order");
+    }
+
+    #[test]
+    fn indexed_searches_give_the_pages_plain_offset_gives_in_every_order() {
+        let (mut conn, acme) = test_database();
+        let other = another_workspace(&conn, "other");
+        // Two workspaces interleaved; some contacts have no name (found by their phone
+        // alone, and last in the name orders), some are renamed (so the update orders
+        // differ from the creation orders), some deleted.
+        let mut acme_ids = Vec::new();
+        for n in 0..1500u32 {
+            let ws = if n % 4 == 0 { other } else { acme };
+            let name = (n % 10 != 0).then(|| format!("Kontak {}", n % 83));
+            let body = json!({"phone": format!("62811{n:07}"), "name": name});
+            let new = NewContact::from_json(&body, &PhoneRules::default()).unwrap();
+            let id = insert_contact(&mut conn, ws, &new, Timestamp::now())
+                .unwrap()
+                .id;
+            if ws == acme {
+                acme_ids.push(id.to_string());
+            }
+        }
+        let rename =
+            ContactPatch::from_json(&json!({"name": "Kontak 1 Baru"}), &PhoneRules::default())
+                .unwrap();
+        for id in acme_ids.iter().skip(3).step_by(11) {
+            update_contact(
+                &mut conn,
+                acme,
+                id,
+                &rename,
+                &IfMatch::Anything,
+                Timestamp::now(),
+            )
+            .unwrap();
+        }
+        for id in acme_ids.iter().step_by(9) {
+            delete_contact(&mut conn, acme, id, &IfMatch::Anything, Timestamp::now()).unwrap();
+        }
+        let searches = [
+            ("ontak 1", "instr(c.search_text, 'ontak 1') > 0"),
+            ("1100", "instr(c.phone, '1100') > 0"),
+        ];
+        let check = |conn: &Connection, label: &str| {
+            for (term, condition) in searches {
+                assert_pages_match(conn, acme, &[("search", term)], condition, label);
+            }
+        };
+        check(&conn, "in seq order, changes queued");
+        apply_search_queue(&conn).unwrap();
+        check(&conn, "in seq order, changes indexed");
+
+        // A contact created "before" the others: the creation orders can no longer be
+        // ranked by seq alone, and must give the same pages all the same.
+        let early = NewContact::from_json(
+            &json!({"phone": "+628110001100", "name": "Kontak 1 Lama"}),
+            &PhoneRules::default(),
+        )
+        .unwrap();
+        let past = Timestamp::parse("2020-01-01T00:00:00.000Z").unwrap();
+        insert_contact(&mut conn, acme, &early, past).unwrap();
+        assert!(!created_in_seq_order(&conn, acme).unwrap());
         check(&conn, "out of seq order");
     }
 

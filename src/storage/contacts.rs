@@ -320,6 +320,13 @@ pub(super) fn search_text(name: Option<&str>, email: Option<&str>) -> String {
     )
 }
 
+/// Whether a contact's [`search_text`] is that of a contact without a name: a name is
+/// never empty (nor is its folded form), so only then does the text start with the
+/// separator. Name-ordered searches rank by the text alone (list_order.rs).
+pub(super) fn names_nobody(search_text: &str) -> bool {
+    search_text.starts_with(SEARCH_SEPARATOR)
+}
+
 /// Columns only parsed are read in place (`text`), not copied into a String first: a
 /// page of contacts reads twenty rows of them.
 pub(super) fn contact_from_row(row: &Row<'_>) -> Result<Contact, StorageError> {

@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 
 use rusqlite::types::Value as SqlValue;
 
+use super::contacts::names_nobody;
 use crate::domain::SortOrder;
 
 /// A list order: contacts without a name last (for name orders), then a key column,
@@ -12,19 +13,46 @@ use crate::domain::SortOrder;
 #[derive(Debug, Clone, Copy)]
 pub(super) struct ListOrder {
     pub name_last: bool,
-    pub key: &'static str,
+    pub key: OrderKey,
     pub descending: bool,
+}
+
+/// The column an order sorts by before `seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum OrderKey {
+    CreatedAt,
+    UpdatedAt,
+    /// The case-folded name and email (`search_text`).
+    Name,
+}
+
+impl OrderKey {
+    fn column(self) -> &'static str {
+        match self {
+            OrderKey::CreatedAt => "c.created_at",
+            OrderKey::UpdatedAt => "c.updated_at",
+            OrderKey::Name => "c.search_text",
+        }
+    }
+}
+
+/// What a search ranks its matches by: `key`, an SQL expression over `contacts c`,
+/// and whether `contacts_search_rows` holds it or the rows themselves must be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct SearchRanking {
+    pub key: &'static str,
+    pub in_search_rows: bool,
 }
 
 impl ListOrder {
     pub fn of(sort: SortOrder) -> Self {
         let (name_last, key, descending) = match sort {
-            SortOrder::NewestFirst => (false, "c.created_at", true),
-            SortOrder::OldestFirst => (false, "c.created_at", false),
-            SortOrder::RecentlyUpdatedFirst => (false, "c.updated_at", true),
-            SortOrder::LeastRecentlyUpdatedFirst => (false, "c.updated_at", false),
-            SortOrder::NameAscending => (true, "c.search_text", false),
-            SortOrder::NameDescending => (true, "c.search_text", true),
+            SortOrder::NewestFirst => (false, OrderKey::CreatedAt, true),
+            SortOrder::OldestFirst => (false, OrderKey::CreatedAt, false),
+            SortOrder::RecentlyUpdatedFirst => (false, OrderKey::UpdatedAt, true),
+            SortOrder::LeastRecentlyUpdatedFirst => (false, OrderKey::UpdatedAt, false),
+            SortOrder::NameAscending => (true, OrderKey::Name, false),
+            SortOrder::NameDescending => (true, OrderKey::Name, true),
         };
         Self {
             name_last,
@@ -41,17 +69,41 @@ impl ListOrder {
         } else {
             ""
         };
-        format!("{name_last}{} {direction}, c.seq {direction}", self.key)
+        format!(
+            "{name_last}{} {direction}, c.seq {direction}",
+            self.key.column()
+        )
     }
 
-    /// The columns a [`Ranked`] is read from: seq, whether the name is missing, the key.
-    pub fn ranked_columns(self) -> String {
-        let no_name = if self.name_last {
-            "c.name IS NULL"
-        } else {
-            "0"
-        };
-        format!("c.seq, {no_name}, {}", self.key)
+    /// What a search ranks its matches by. `contacts_search_rows` holds what every
+    /// search reads, the name orders' key among it, but no times (schema.sql says why).
+    /// A creation order needs no time while the workspace's creation times follow its
+    /// seq order (`seq_follows_creation`): seq alone, the tie-break, is then the order.
+    pub fn search_ranking(self, seq_follows_creation: bool) -> SearchRanking {
+        match self.key {
+            OrderKey::CreatedAt if seq_follows_creation => SearchRanking {
+                key: "''",
+                in_search_rows: true,
+            },
+            OrderKey::Name => SearchRanking {
+                key: OrderKey::Name.column(),
+                in_search_rows: true,
+            },
+            key => SearchRanking {
+                key: key.column(),
+                in_search_rows: false,
+            },
+        }
+    }
+
+    /// A match's place in this order, from its seq and its key as
+    /// [`search_ranking`](Self::search_ranking) gave it.
+    pub fn ranked(self, seq: i64, key: String) -> Ranked {
+        Ranked {
+            seq,
+            no_name: self.name_last && names_nobody(&key),
+            key,
+        }
     }
 
     fn compare(self, a: &Ranked, b: &Ranked) -> Ordering {
@@ -185,7 +237,7 @@ mod tests {
             take in 0usize..30,
             descending in any::<bool>(),
         ) {
-            let order = ListOrder { name_last: true, key: "k", descending };
+            let order = ListOrder { name_last: true, key: OrderKey::Name, descending };
             let entries: Vec<Ranked> = keys
                 .iter()
                 .enumerate()

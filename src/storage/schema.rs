@@ -9,7 +9,7 @@ use super::StorageError;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// The `user_version` that `schema.sql` sets.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Version 2 rebuilt the trigram index as one text column without positions
 /// (`detail=none`). A version 1 file loses its old index before the schema is applied
@@ -72,6 +72,10 @@ const FILL_V5_TAG_NAMES: &str = "
      WHERE seq IN (SELECT contact_seq FROM contact_tags);
 ";
 
+/// Version 6 narrowed `contacts_search_rows` to what every search reads. An older file
+/// loses the wide index before the schema is applied, which builds the narrow one.
+const DROP_V5_SEARCH_ROWS: &str = "DROP INDEX IF EXISTS contacts_search_rows;";
+
 /// Brings the database to [`SCHEMA_VERSION`], in one transaction: either the whole
 /// schema is there afterwards or nothing changed. A database from a newer kontak is
 /// refused rather than half-understood.
@@ -101,6 +105,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     }
     if older_than(5) {
         add_missing_columns(&tx, "contacts", &V5_CONTACT_COLUMNS)?;
+    }
+    if older_than(6) {
+        tx.execute_batch(DROP_V5_SEARCH_ROWS)?;
     }
     tx.execute_batch(SCHEMA_SQL)?;
     if from == 1 {
@@ -380,6 +387,32 @@ mod tests {
             ]
         );
         assert_eq!(integrity_problems(&conn).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_version_5_database_gets_the_narrow_search_rows_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        // Turn it into a version 5 file: the wide index of that version.
+        conn.execute_batch(
+            "DROP INDEX contacts_search_rows;
+             CREATE INDEX contacts_search_rows
+                 ON contacts(seq, workspace_id, created_at, updated_at, name, search_text, phone);
+             PRAGMA user_version = 5;",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        let columns: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_index_info('contacts_search_rows') ORDER BY seqno")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(columns, ["seq", "workspace_id", "search_text", "phone"]);
     }
 
     #[test]
