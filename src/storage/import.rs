@@ -81,6 +81,17 @@ impl ContactImporter {
         conn: &mut Connection,
         batch: &[NewContact],
     ) -> Result<BatchOutcome, StorageError> {
+        self.write_batch_in_parts(conn, std::iter::once(batch))
+    }
+
+    /// [`write_batch`](Self::write_batch) for a batch that comes in parts, taken one
+    /// at a time inside the transaction: the caller's iterator decides, as the
+    /// transaction goes, how many more it holds.
+    pub fn write_batch_in_parts<P: AsRef<[NewContact]>>(
+        &mut self,
+        conn: &mut Connection,
+        parts: impl IntoIterator<Item = P>,
+    ) -> Result<BatchOutcome, StorageError> {
         // IMMEDIATE takes the write lock up front, so a concurrent writer makes us wait
         // (busy_timeout) at BEGIN instead of failing halfway through the batch.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -90,26 +101,10 @@ impl ContactImporter {
         let now = Timestamp::now();
         self.tags.forget_uncreated();
         let mut outcome = BatchOutcome::default();
-        for chunk in batch.chunks(MAX_ROWS_PER_INSERT) {
-            let mut rows = Vec::with_capacity(chunk.len());
-            for new in chunk {
-                rows.push(NewRow {
-                    contact: new,
-                    tag_names: tag_names_column(&self.tags.names(&tx, &new.tags)?),
-                    id: Uuid::now_v7(),
-                });
+        for part in parts {
+            for chunk in part.as_ref().chunks(MAX_ROWS_PER_INSERT) {
+                self.write_chunk(&tx, chunk, now, &mut outcome)?;
             }
-            let seqs = insert_contact_rows(&tx, self.workspace, &rows, now)?;
-            let mut links = Vec::new();
-            for (new, seq) in chunk.iter().zip(seqs) {
-                let Some(seq) = seq else {
-                    outcome.duplicates += 1;
-                    continue;
-                };
-                links.extend(self.tags.links(&tx, seq, &new.tags, now)?);
-                outcome.created += 1;
-            }
-            link_tags(&tx, &links)?;
         }
         apply_search_queue(&tx)?;
         tx.commit()?;
@@ -120,6 +115,35 @@ impl ContactImporter {
             self.indexed_batches += 1;
         }
         Ok(outcome)
+    }
+
+    /// Writes one statement's worth of rows and their tag links.
+    fn write_chunk(
+        &mut self,
+        tx: &Connection,
+        chunk: &[NewContact],
+        now: Timestamp,
+        outcome: &mut BatchOutcome,
+    ) -> Result<(), StorageError> {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for new in chunk {
+            rows.push(NewRow {
+                contact: new,
+                tag_names: tag_names_column(&self.tags.names(tx, &new.tags)?),
+                id: Uuid::now_v7(),
+            });
+        }
+        let seqs = insert_contact_rows(tx, self.workspace, &rows, now)?;
+        let mut links = Vec::new();
+        for (new, seq) in chunk.iter().zip(seqs) {
+            let Some(seq) = seq else {
+                outcome.duplicates += 1;
+                continue;
+            };
+            links.extend(self.tags.links(tx, seq, &new.tags, now)?);
+            outcome.created += 1;
+        }
+        link_tags(tx, &links)
     }
 
     /// Ends the import. When it indexed more than one batch, the search index is merged
@@ -227,6 +251,37 @@ mod tests {
             )
             .unwrap();
         assert_eq!(found, 3, "every contact is still found");
+    }
+
+    #[test]
+    fn a_batch_in_parts_is_one_transaction_counting_duplicates_across_parts() {
+        let (mut conn, ws) = test_database();
+        let mut importer = ContactImporter::new(ws);
+        let parts = [
+            vec![
+                contact(json!({"phone": "628111111111", "name": "Budi"})),
+                contact(json!({"phone": "628222222222", "name": "Sari"})),
+            ],
+            vec![
+                contact(json!({"phone": "+62 811-1111-111", "name": "Budi lagi"})),
+                contact(json!({"phone": "628333333333", "name": "Wati"})),
+            ],
+        ];
+        let outcome = importer.write_batch_in_parts(&mut conn, &parts).unwrap();
+        assert_eq!(
+            outcome,
+            BatchOutcome {
+                created: 3,
+                duplicates: 1
+            }
+        );
+        assert_eq!(search_segments(&conn), 1, "the index was written once");
+        let times: i64 = conn
+            .query_row("SELECT count(DISTINCT created_at) FROM contacts", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(times, 1, "one batch, one creation time");
     }
 
     #[test]

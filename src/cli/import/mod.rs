@@ -2,8 +2,10 @@
 //! validates them, written in batches.
 //!
 //! Two threads share the work, one per core: this one reads and validates, a writer
-//! thread owns the connection and commits one batch per transaction. The channel
-//! between them holds two batches, so neither waits long and memory stays flat.
+//! thread owns the connection and commits one batch per transaction. Contacts travel
+//! between them in parts of [`PART_ROWS`], a few at a time, so neither waits long and
+//! memory stays flat; a batch is as many parts as the writer can take in
+//! [`BATCH_TIME`].
 
 mod csv_records;
 mod records;
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
@@ -29,17 +32,27 @@ use crate::storage::import::{tune_for_import, ContactImporter};
 use crate::storage::workspaces::{ensure_workspace, WorkspaceId};
 use crate::storage::{open_connection, schema, StorageError};
 
-/// Contacts per transaction: large enough that commits and checkpoints are a small
-/// part of the time (5,000 took 1.5 times as long at a million rows), small enough that
-/// a server on the same file keeps answering creates: a batch holds the write lock for
-/// about 0.3 s into an empty file and about 1 s at a million contacts (where the import
-/// runs at about 10,000 rows/s), well within the server's busy timeout (5 s unless
-/// configured). Batches of 40,000 were not faster in a single run (70.9 s against
-/// 63.8 s).
-const BATCH_ROWS: usize = 10_000;
+/// Contacts per part, as the reader hands them to the writer.
+const PART_ROWS: usize = 5_000;
 
-/// Batches waiting for the writer: enough to keep both threads busy.
-const BATCHES_IN_FLIGHT: usize = 2;
+/// Parts waiting for the writer: enough to keep both threads busy.
+const PARTS_IN_FLIGHT: usize = 4;
+
+/// How long a batch goes on taking parts that are ready. Each commit writes every page
+/// the batch changed, and a batch of random phones and names changes pages all over
+/// their indexes, the same pages for 5,000 contacts as for 50,000 at a million: fewer
+/// commits is most of what makes an import faster. But the batch holds the write lock,
+/// and a server on the same file keeps its creates waiting meanwhile (up to its busy
+/// timeout, 5 s unless configured); a time, unlike a row count, bounds that wait
+/// however large the database grows. A batch past it still finishes its part. A
+/// million contacts here, alternated: 62.5 / 61.2 / 66.9 s in batches of 10,000 (what
+/// this replaced), 56.3 / 51.9 / 42.5 s with 2 s, 51.1 / 43.5 / 49.2 s with 3 s. With
+/// 2 s, the batches near a million held the lock for 2.3 to 2.8 s.
+const BATCH_TIME: Duration = Duration::from_secs(2);
+
+/// Most contacts in one batch, however quickly they come: a batch's changed pages wait
+/// in memory until its commit.
+const BATCH_MAX_ROWS: usize = 50_000;
 
 /// Where the rejects of standard input go unless `--report` says otherwise.
 const STDIN_REPORT: &str = "kontak-import.rejects.ndjson";
@@ -80,7 +93,7 @@ pub fn run(args: ImportArgs, settings: &Settings) -> anyhow::Result<()> {
     let tally = Arc::new(Tally::default());
     let mut progress = Progress::start(size);
 
-    let (batches, received) = sync_channel(BATCHES_IN_FLIGHT);
+    let (parts, received) = sync_channel(PARTS_IN_FLIGHT);
     let checkpoint_conn = open_connection(&settings.db, settings.busy_timeout())?;
     let writer = spawn_writer(
         conn,
@@ -90,7 +103,7 @@ pub fn run(args: ImportArgs, settings: &Settings) -> anyhow::Result<()> {
         Arc::clone(&tally),
     );
     let rules = settings.phone_rules().map_err(anyhow::Error::msg)?;
-    let read = read_and_validate(records, batches, report, &tally, &mut progress, &rules);
+    let read = read_and_validate(records, parts, report, &tally, &mut progress, &rules);
     // The writer drains what was sent, then stops: it is joined before any error is
     // reported, so only whole batches are ever committed.
     let written = writer
@@ -145,23 +158,23 @@ fn default_report_path(file: &Path, from_stdin: bool) -> PathBuf {
 }
 
 /// Reads every record, rejects what `NewContact::from_json` rejects, and hands full
-/// batches to the writer. Returns the report's path once everything was read.
+/// parts to the writer. Returns the report's path once everything was read.
 fn read_and_validate(
     mut records: Records,
-    batches: SyncSender<Vec<NewContact>>,
+    parts: SyncSender<Vec<NewContact>>,
     mut report: RejectsReport,
     tally: &Tally,
     progress: &mut Progress,
     rules: &PhoneRules,
 ) -> anyhow::Result<PathBuf> {
-    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut part = Vec::with_capacity(PART_ROWS);
     while let Some(record) = records.next_record().context("reading the input")? {
         Tally::add(&tally.read, 1);
         match record
             .body
             .and_then(|body| NewContact::from_json(&body, rules))
         {
-            Ok(contact) => batch.push(contact),
+            Ok(contact) => part.push(contact),
             Err(err) => {
                 Tally::add(&tally.rejected, 1);
                 report
@@ -169,19 +182,19 @@ fn read_and_validate(
                     .context("writing the rejects report")?;
             }
         }
-        if batch.len() == BATCH_ROWS {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
-            if batches.send(full).is_err() {
+        if part.len() == PART_ROWS {
+            let full = std::mem::replace(&mut part, Vec::with_capacity(PART_ROWS));
+            if parts.send(full).is_err() {
                 // The writer stopped on an error; the caller reports it.
                 return report.finish();
             }
             progress.update(records.bytes_read(), tally);
         }
     }
-    if !batch.is_empty() {
+    if !part.is_empty() {
         // A failed send means the writer already stopped on an error; the caller
         // reports that one.
-        let _ = batches.send(batch);
+        let _ = parts.send(part);
     }
     progress.update(records.bytes_read(), tally);
     report.finish()
@@ -191,17 +204,125 @@ fn spawn_writer(
     mut conn: Connection,
     checkpoint_conn: Connection,
     workspace: WorkspaceId,
-    batches: Receiver<Vec<NewContact>>,
+    parts: Receiver<Vec<NewContact>>,
     tally: Arc<Tally>,
 ) -> JoinHandle<Result<(), StorageError>> {
     thread::spawn(move || {
         let mut importer = ContactImporter::new(workspace);
         importer.checkpoint_in_background(checkpoint_conn, &conn);
-        for batch in batches {
-            let outcome = importer.write_batch(&mut conn, &batch)?;
+        while let Ok(first) = parts.recv() {
+            let batch = BatchParts::starting_with(first, &parts);
+            let outcome = importer.write_batch_in_parts(&mut conn, batch)?;
             Tally::add(&tally.created, outcome.created);
             Tally::add(&tally.duplicates, outcome.duplicates);
         }
         importer.finish(&mut conn)
     })
+}
+
+/// The parts of one batch, taken as the writer asks for them: the first, then each part
+/// that is already waiting, until the batch has run for [`BATCH_TIME`] or holds
+/// [`BATCH_MAX_ROWS`]. It never waits for a part: a slow input (a pipe, say) would
+/// otherwise keep the write lock held while nothing is written.
+struct BatchParts<'a> {
+    first: Option<Vec<NewContact>>,
+    waiting: &'a Receiver<Vec<NewContact>>,
+    started: Instant,
+    rows: usize,
+}
+
+impl<'a> BatchParts<'a> {
+    fn starting_with(first: Vec<NewContact>, waiting: &'a Receiver<Vec<NewContact>>) -> Self {
+        Self {
+            first: Some(first),
+            waiting,
+            started: Instant::now(),
+            rows: 0,
+        }
+    }
+}
+
+impl Iterator for BatchParts<'_> {
+    type Item = Vec<NewContact>;
+
+    fn next(&mut self) -> Option<Vec<NewContact>> {
+        let part = match self.first.take() {
+            // The clock starts once the transaction has begun, which may have waited
+            // for another writer's lock.
+            Some(first) => {
+                self.started = Instant::now();
+                first
+            }
+            None if self.started.elapsed() >= BATCH_TIME => return None,
+            None if self.rows + PART_ROWS > BATCH_MAX_ROWS => return None,
+            None => self.waiting.try_recv().ok()?,
+        };
+        self.rows += part.len();
+        Some(part)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::sync_channel;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn part(rows: usize) -> Vec<NewContact> {
+        let one = NewContact::from_json(&json!({"phone": "628111111111"}), &PhoneRules::default())
+            .unwrap();
+        vec![one; rows]
+    }
+
+    /// How many contacts each batch of the parts in `waiting` holds.
+    fn batch_sizes(waiting: &Receiver<Vec<NewContact>>) -> Vec<usize> {
+        let mut sizes = Vec::new();
+        while let Ok(first) = waiting.try_recv() {
+            sizes.push(
+                BatchParts::starting_with(first, waiting)
+                    .map(|p| p.len())
+                    .sum(),
+            );
+        }
+        sizes
+    }
+
+    #[test]
+    fn a_batch_takes_the_parts_already_waiting_up_to_its_most_rows() {
+        let (send, waiting) = sync_channel(20);
+        for _ in 0..12 {
+            send.send(part(PART_ROWS)).unwrap();
+        }
+        send.send(part(7)).unwrap();
+        assert_eq!(batch_sizes(&waiting), [BATCH_MAX_ROWS, 2 * PART_ROWS + 7]);
+    }
+
+    #[test]
+    fn a_batch_never_waits_for_a_part() {
+        let (send, waiting) = sync_channel(4);
+        send.send(part(3)).unwrap();
+        let first = waiting.recv().unwrap();
+        let mut batch = BatchParts::starting_with(first, &waiting);
+        assert_eq!(batch.next().map(|p| p.len()), Some(3));
+        // The sender is still there, so a blocking receive would wait for ever.
+        assert!(batch.next().is_none());
+        drop(send);
+    }
+
+    #[test]
+    fn a_batch_takes_no_more_parts_once_its_time_is_up() {
+        let (send, waiting) = sync_channel(4);
+        for _ in 0..3 {
+            send.send(part(1)).unwrap();
+        }
+        let first = waiting.recv().unwrap();
+        let mut batch = BatchParts::starting_with(first, &waiting);
+        assert!(batch.next().is_some());
+        assert!(batch.next().is_some(), "a part waits and there is time");
+        thread::sleep(BATCH_TIME);
+        assert!(batch.next().is_none(), "a part waits, but time is up");
+        assert_eq!(waiting.try_iter().count(), 1);
+    }
 }
