@@ -661,28 +661,64 @@ mod tests {
         .unwrap()
     }
 
+    /// Creates a contact from `body(n)` for each `n` below `count`: in `other` when `n`
+    /// is a multiple of `other_every`, else in `acme`. Returns acme's ids, in order.
+    fn interleaved(
+        conn: &mut Connection,
+        (acme, other): (WorkspaceId, WorkspaceId),
+        count: u32,
+        other_every: u32,
+        body: impl Fn(u32) -> serde_json::Value,
+    ) -> Vec<String> {
+        let mut acme_ids = Vec::new();
+        for n in 0..count {
+            let ws = if n % other_every == 0 { other } else { acme };
+            let new = NewContact::from_json(&body(n), &PhoneRules::default()).unwrap();
+            let id = insert_contact(conn, ws, &new, Timestamp::now()).unwrap().id;
+            if ws == acme {
+                acme_ids.push(id.to_string());
+            }
+        }
+        acme_ids
+    }
+
+    fn patch_each<'a>(
+        conn: &mut Connection,
+        ws: WorkspaceId,
+        ids: impl Iterator<Item = &'a String>,
+        patch: serde_json::Value,
+    ) {
+        let patch = ContactPatch::from_json(&patch, &PhoneRules::default()).unwrap();
+        for id in ids {
+            let now = Timestamp::now();
+            update_contact(conn, ws, id, &patch, &IfMatch::Anything, now).unwrap();
+        }
+    }
+
+    fn delete_each<'a>(
+        conn: &mut Connection,
+        ws: WorkspaceId,
+        ids: impl Iterator<Item = &'a String>,
+    ) {
+        for id in ids {
+            delete_contact(conn, ws, id, &IfMatch::Anything, Timestamp::now()).unwrap();
+        }
+    }
+
     #[test]
     fn deep_pages_are_the_pages_plain_offset_gives_in_every_order() {
         let (mut conn, acme) = test_database();
         let other = another_workspace(&conn, "other");
         // Two workspaces' contacts interleaved, many created in the same millisecond
         // (seq breaks those ties), and every seventh of acme's deleted again.
-        let mut acme_ids = Vec::new();
-        for n in 0..4500u32 {
-            let ws = if n % 3 == 0 { other } else { acme };
-            let id = create(
-                &mut conn,
-                ws,
-                &format!("62811{n:07}"),
-                &format!("Kontak {n}"),
-            );
-            if ws == acme {
-                acme_ids.push(id);
-            }
-        }
-        for id in acme_ids.iter().step_by(7) {
-            delete_contact(&mut conn, acme, id, &IfMatch::Anything, Timestamp::now()).unwrap();
-        }
+        let acme_ids = interleaved(
+            &mut conn,
+            (acme, other),
+            4500,
+            3,
+            |n| json!({"phone": format!("62811{n:07}"), "name": format!("Kontak {n}")}),
+        );
+        delete_each(&mut conn, acme, acme_ids.iter().step_by(7));
         let live = acme_ids.len() - acme_ids.len().div_ceil(7);
         assert_pages_match(&conn, acme, &[], "1", "in seq order");
         // Newest first from offset 1,100 is oldest-first positions 1,371..=1,470, which
@@ -714,9 +750,7 @@ mod tests {
         let other = another_workspace(&conn, "other");
         // Both workspaces use the same tag names; some contacts have no name; some are
         // deleted, some retagged.
-        let mut acme_ids = Vec::new();
-        for n in 0..3000u32 {
-            let ws = if n % 4 == 0 { other } else { acme };
+        let acme_ids = interleaved(&mut conn, (acme, other), 3000, 4, |n| {
             let mut tags = Vec::new();
             for (every, tag) in [(3, "vip"), (5, "lead"), (2, "Customer")] {
                 if n % every == 0 {
@@ -724,32 +758,11 @@ mod tests {
                 }
             }
             let name = (n % 11 != 0).then(|| format!("Kontak {}", n % 97));
-            let body = json!({"phone": format!("62811{n:07}"), "name": name, "tags": tags});
-            let new = NewContact::from_json(&body, &PhoneRules::default()).unwrap();
-            let id = insert_contact(&mut conn, ws, &new, Timestamp::now())
-                .unwrap()
-                .id;
-            if ws == acme {
-                acme_ids.push(id.to_string());
-            }
-        }
-        let retag =
-            ContactPatch::from_json(&json!({"tags": ["lead", "VIP"]}), &PhoneRules::default())
-                .unwrap();
-        for id in acme_ids.iter().skip(1).step_by(13) {
-            update_contact(
-                &mut conn,
-                acme,
-                id,
-                &retag,
-                &IfMatch::Anything,
-                Timestamp::now(),
-            )
-            .unwrap();
-        }
-        for id in acme_ids.iter().step_by(7) {
-            delete_contact(&mut conn, acme, id, &IfMatch::Anything, Timestamp::now()).unwrap();
-        }
+            json!({"phone": format!("62811{n:07}"), "name": name, "tags": tags})
+        });
+        let retag = json!({"tags": ["lead", "VIP"]});
+        patch_each(&mut conn, acme, acme_ids.iter().skip(1).step_by(13), retag);
+        delete_each(&mut conn, acme, acme_ids.iter().step_by(7));
         let tagged = |key: &str| {
             format!(
                 "EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
@@ -822,36 +835,13 @@ mod tests {
         // Two workspaces interleaved; some contacts have no name (found by their phone
         // alone, and last in the name orders), some are renamed (so the update orders
         // differ from the creation orders), some deleted.
-        let mut acme_ids = Vec::new();
-        for n in 0..1500u32 {
-            let ws = if n % 4 == 0 { other } else { acme };
+        let acme_ids = interleaved(&mut conn, (acme, other), 1500, 4, |n| {
             let name = (n % 10 != 0).then(|| format!("Kontak {}", n % 83));
-            let body = json!({"phone": format!("62811{n:07}"), "name": name});
-            let new = NewContact::from_json(&body, &PhoneRules::default()).unwrap();
-            let id = insert_contact(&mut conn, ws, &new, Timestamp::now())
-                .unwrap()
-                .id;
-            if ws == acme {
-                acme_ids.push(id.to_string());
-            }
-        }
-        let rename =
-            ContactPatch::from_json(&json!({"name": "Kontak 1 Baru"}), &PhoneRules::default())
-                .unwrap();
-        for id in acme_ids.iter().skip(3).step_by(11) {
-            update_contact(
-                &mut conn,
-                acme,
-                id,
-                &rename,
-                &IfMatch::Anything,
-                Timestamp::now(),
-            )
-            .unwrap();
-        }
-        for id in acme_ids.iter().step_by(9) {
-            delete_contact(&mut conn, acme, id, &IfMatch::Anything, Timestamp::now()).unwrap();
-        }
+            json!({"phone": format!("62811{n:07}"), "name": name})
+        });
+        let rename = json!({"name": "Kontak 1 Baru"});
+        patch_each(&mut conn, acme, acme_ids.iter().skip(3).step_by(11), rename);
+        delete_each(&mut conn, acme, acme_ids.iter().step_by(9));
         let searches = [
             ("ontak 1", "instr(c.search_text, 'ontak 1') > 0"),
             ("1100", "instr(c.phone, '1100') > 0"),

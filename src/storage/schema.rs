@@ -158,6 +158,16 @@ mod tests {
     use crate::storage::maintenance::integrity_problems;
     use crate::storage::tags::tag_names_from_column;
 
+    /// The first column of every row `sql` selects, as text.
+    fn texts(conn: &Connection, sql: &str) -> Vec<String> {
+        conn.prepare(sql)
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
     #[test]
     fn schema_sql_sets_the_version_the_code_expects() {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -368,14 +378,7 @@ mod tests {
         migrate(&mut conn).unwrap();
 
         assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
-        let names: Vec<String> = conn
-            .prepare("SELECT tag_names FROM contacts ORDER BY seq")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let names: Vec<Vec<String>> = names
+        let names: Vec<Vec<String>> = texts(&conn, "SELECT tag_names FROM contacts ORDER BY seq")
             .iter()
             .map(|column| tag_names_from_column(column).unwrap())
             .collect();
@@ -405,13 +408,10 @@ mod tests {
         migrate(&mut conn).unwrap();
 
         assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
-        let columns: Vec<String> = conn
-            .prepare("SELECT name FROM pragma_index_info('contacts_search_rows') ORDER BY seqno")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let columns = texts(
+            &conn,
+            "SELECT name FROM pragma_index_info('contacts_search_rows') ORDER BY seqno",
+        );
         assert_eq!(columns, ["seq", "workspace_id", "search_text", "phone"]);
     }
 
