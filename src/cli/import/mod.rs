@@ -40,19 +40,31 @@ const PARTS_IN_FLIGHT: usize = 4;
 
 /// How long a batch goes on taking parts that are ready. Each commit writes every page
 /// the batch changed, and a batch of random phones and names changes pages all over
-/// their indexes, the same pages for 5,000 contacts as for 50,000 at a million: fewer
-/// commits is most of what makes an import faster. But the batch holds the write lock,
-/// and a server on the same file keeps its creates waiting meanwhile (up to its busy
-/// timeout, 5 s unless configured); a time, unlike a row count, bounds that wait
-/// however large the database grows. A batch past it still finishes its part. A
-/// million contacts here, alternated: 62.5 / 61.2 / 66.9 s in batches of 10,000 (what
-/// this replaced), 56.3 / 51.9 / 42.5 s with 2 s, 51.1 / 43.5 / 49.2 s with 3 s. With
-/// 2 s, the batches near a million held the lock for 2.3 to 2.8 s.
-const BATCH_TIME: Duration = Duration::from_secs(2);
+/// their indexes, nearly the same pages for 5,000 contacts as for 50,000 at a million:
+/// fewer commits is most of what makes an import faster. But the batch holds the write
+/// lock, and a server on the same file keeps its creates waiting meanwhile (up to its
+/// busy timeout, 5 s unless configured); a time, unlike a row count, bounds that wait
+/// however large the database grows. A batch past it still finishes its part.
+///
+/// A million contacts here, alternated: 62.5 / 61.2 / 66.9 s in batches of 10,000 (what
+/// this replaced), 56.3 / 51.9 / 42.5 s with 2 s, 51.1 / 43.5 / 49.2 s with 3 s. But
+/// with 2 s, creates sent to a server while the last 100,000 of a million were imported
+/// waited up to 3.8–5.5 s (four runs, with [`LOCK_GAP`]), near the busy timeout; with
+/// 1 s, 2.5 and 3.6 s (two runs), as with batches of 10,000 (3.4 s). With the gap, a
+/// million took 65.8 / 53.6 s with 1 s and 45.4 / 61.3 s with 2 s: within the noise.
+const BATCH_TIME: Duration = Duration::from_secs(1);
 
 /// Most contacts in one batch, however quickly they come: a batch's changed pages wait
 /// in memory until its commit.
 const BATCH_MAX_ROWS: usize = 50_000;
+
+/// How long the writer leaves the write lock free after each batch. A server on the
+/// same file waiting for the lock polls for it (SQLite's busy handler) every 100 ms once
+/// it has waited a third of a second; the next batch, begun at once, took the lock
+/// again before the server looked, and a create could wait through two batches, past
+/// the server's busy timeout. Creates under wrk (4 connections) while the last 100,000
+/// of a million were imported: 4 of 35,876 failed that way, and the slowest took 5.0 s.
+const LOCK_GAP: Duration = Duration::from_millis(100);
 
 /// Where the rejects of standard input go unless `--report` says otherwise.
 const STDIN_REPORT: &str = "kontak-import.rejects.ndjson";
@@ -215,6 +227,7 @@ fn spawn_writer(
             let outcome = importer.write_batch_in_parts(&mut conn, batch)?;
             Tally::add(&tally.created, outcome.created);
             Tally::add(&tally.duplicates, outcome.duplicates);
+            thread::sleep(LOCK_GAP);
         }
         importer.finish(&mut conn)
     })
