@@ -76,17 +76,9 @@ impl ContactImporter {
     /// had) is counted as a duplicate and skipped, so re-running an import creates
     /// nothing twice. Every row of the batch gets the same creation time; rows keep
     /// their order through `seq`.
-    pub fn write_batch(
-        &mut self,
-        conn: &mut Connection,
-        batch: &[NewContact],
-    ) -> Result<BatchOutcome, StorageError> {
-        self.write_batch_in_parts(conn, std::iter::once(batch))
-    }
-
-    /// [`write_batch`](Self::write_batch) for a batch that comes in parts, taken one
-    /// at a time inside the transaction: the caller's iterator decides, as the
-    /// transaction goes, how many more it holds.
+    ///
+    /// The batch comes in parts, taken one at a time inside the transaction: the
+    /// caller's iterator decides, as the transaction goes, how many more it holds.
     pub fn write_batch_in_parts<P: AsRef<[NewContact]>>(
         &mut self,
         conn: &mut Connection,
@@ -115,6 +107,16 @@ impl ContactImporter {
             self.indexed_batches += 1;
         }
         Ok(outcome)
+    }
+
+    /// A batch of one part, as the tests write them.
+    #[cfg(test)]
+    fn write_batch(
+        &mut self,
+        conn: &mut Connection,
+        batch: &[NewContact],
+    ) -> Result<BatchOutcome, StorageError> {
+        self.write_batch_in_parts(conn, std::iter::once(batch))
     }
 
     /// Writes one statement's worth of rows and their tag links.
