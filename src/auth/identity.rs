@@ -11,6 +11,7 @@
 use rusqlite::Connection;
 
 use super::Scopes;
+use crate::domain::{Contact, NewContact};
 use crate::error::ApiError;
 use crate::storage::keys::key_is_live;
 use crate::storage::{in_snapshot, Db, StorageError, WorkspaceId};
@@ -68,5 +69,13 @@ impl Identity {
         })
         .await?
         .ok_or(ApiError::InvalidKey)
+    }
+
+    /// Creates a contact in the caller's workspace. As with [`Identity::write`], the key
+    /// is confirmed live inside the transaction the contact commits in.
+    pub async fn create_contact(&self, db: &Db, contact: NewContact) -> Result<Contact, ApiError> {
+        db.create_contact(self.key_id.clone(), self.workspace_id, contact)
+            .await?
+            .ok_or(ApiError::InvalidKey)
     }
 }

@@ -87,12 +87,7 @@ async fn create(
     let (raw, body) = read_json(&req, payload, &settings).await?;
     idempotent(&req, &auth.identity, &raw, &db, || async {
         let new = NewContact::from_json(&body, &settings.phone_rules)?;
-        let contact = auth
-            .identity
-            .write(&db, move |conn, workspace| {
-                contacts::insert_contact(conn, workspace, &new, Timestamp::now())
-            })
-            .await?;
+        let contact = auth.identity.create_contact(&db, new).await?;
         Ok(contact_response(StatusCode::CREATED, &contact))
     })
     .await

@@ -3,12 +3,11 @@
 use std::ffi::c_int;
 
 use rusqlite::{Connection, TransactionBehavior};
-use uuid::Uuid;
 
 use super::checkpointer::Checkpointer;
-use super::contacts::{insert_contact_rows, NewRow, MAX_ROWS_PER_INSERT};
+use super::contacts::{insert_new_contacts, MAX_ROWS_PER_INSERT};
 use super::search_queue::apply_search_queue;
-use super::tags::{link_tags, tag_names_column, KnownTags};
+use super::tags::KnownTags;
 use super::{StorageError, WorkspaceId};
 use crate::domain::{NewContact, Timestamp};
 
@@ -127,25 +126,14 @@ impl ContactImporter {
         now: Timestamp,
         outcome: &mut BatchOutcome,
     ) -> Result<(), StorageError> {
-        let mut rows = Vec::with_capacity(chunk.len());
-        for new in chunk {
-            rows.push(NewRow {
-                contact: new,
-                tag_names: tag_names_column(&self.tags.names(tx, &new.tags)?),
-                id: Uuid::now_v7(),
-            });
+        let contacts: Vec<&NewContact> = chunk.iter().collect();
+        for written in insert_new_contacts(tx, &mut self.tags, self.workspace, &contacts, now)? {
+            match written {
+                Some(_) => outcome.created += 1,
+                None => outcome.duplicates += 1,
+            }
         }
-        let seqs = insert_contact_rows(tx, self.workspace, &rows, now)?;
-        let mut links = Vec::new();
-        for (new, seq) in chunk.iter().zip(seqs) {
-            let Some(seq) = seq else {
-                outcome.duplicates += 1;
-                continue;
-            };
-            links.extend(self.tags.links(tx, seq, &new.tags, now)?);
-            outcome.created += 1;
-        }
-        link_tags(tx, &links)
+        Ok(())
     }
 
     /// Ends the import. When it indexed more than one batch, the search index is merged

@@ -4,6 +4,7 @@
 
 mod checkpointer;
 mod connection;
+mod contact_creates;
 pub mod contact_list;
 pub mod contact_updates;
 pub mod contacts;
@@ -40,6 +41,8 @@ pub use snapshot::in_snapshot;
 use trigrams::TrigramCounts;
 pub use workspaces::WorkspaceId;
 use writer::Writer;
+
+use crate::domain::{Contact, NewContact};
 
 /// Page cache of each read connection, in KiB (SQLite's default is 2,000). A search
 /// reads each candidate's entry in `contacts_search_rows` and its trigrams' row lists:
@@ -161,6 +164,18 @@ impl Db {
         F: FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
     {
         self.writer.write(job).await
+    }
+
+    /// Creates `contact` in `workspace` if the key `key_id` is live (`None` if not),
+    /// and returns once it has committed. Creates that queue on the writer together
+    /// are written together (see [`contact_creates`]); each gets its own answer.
+    pub async fn create_contact(
+        &self,
+        key_id: String,
+        workspace: WorkspaceId,
+        contact: NewContact,
+    ) -> Result<Option<Contact>, StorageError> {
+        self.writer.create(key_id, workspace, contact).await
     }
 }
 
