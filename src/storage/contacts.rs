@@ -43,20 +43,18 @@ pub fn insert_contact(
     in_savepoint(conn, || insert_in(conn, workspace, new, now))
 }
 
+/// One contact, created at `now` in the caller's transaction: for PUT by phone and
+/// the demo's seeding, which each write a contact alone.
 pub(super) fn insert_in(
     tx: &Connection,
     workspace: WorkspaceId,
     new: &NewContact,
     now: Timestamp,
 ) -> Result<Contact, StorageError> {
-    let id = Uuid::now_v7();
-    let mut known_tags = KnownTags::new(workspace);
-    let tag_names = known_tags.names(tx, &new.tags)?;
-    let seq = insert_contact_row(tx, workspace, new, &tag_names, id, now)?;
-    if let Some(seq) = seq {
-        known_tags.attach(tx, seq, &new.tags, now)?;
-    }
-    let written = seq.map(|_| Written { id, tag_names });
+    let mut tags = KnownTags::new(workspace);
+    let written = insert_new_contacts(tx, &mut tags, workspace, &[new], now)?
+        .pop()
+        .flatten();
     created_or_duplicate(tx, workspace, new, written, now)
 }
 
@@ -101,6 +99,10 @@ pub(super) fn created_or_duplicate(
 /// [`insert_contact_rows`] for why statements are few). Returns, in `contacts`' order,
 /// each one written, or `None` where the workspace already has its phone (or an earlier
 /// one of `contacts` has it). `tags` may be kept across calls within a transaction.
+///
+/// Every new contact is written here, one or many: the API's creates and upserts,
+/// `kontak import`'s chunks, the demo's seeding. So they are all stored alike; the
+/// counts follow through the schema's triggers, the search index through its queue.
 pub(super) fn insert_new_contacts(
     tx: &Connection,
     tags: &mut KnownTags,
@@ -136,35 +138,6 @@ pub(super) fn insert_new_contacts(
     }
     link_tags(tx, &links)?;
     Ok(written)
-}
-
-/// Writes the contact's own row, with its tags' names as the workspace spells them (from
-/// [`KnownTags::names`]) but not its links to them, and returns its `seq`, or `None`
-/// when the workspace already has the phone. [`insert_contact_rows`] is the same for
-/// many rows at once: both write the columns [`insert_sql`] and [`row_values`] give, so
-/// the API and `kontak import` store contacts identically (the counts follow through
-/// the schema's triggers; the search index through the search queue).
-pub(super) fn insert_contact_row(
-    tx: &Connection,
-    workspace: WorkspaceId,
-    new: &NewContact,
-    tag_names: &[String],
-    id: Uuid,
-    now: Timestamp,
-) -> Result<Option<i64>, StorageError> {
-    static INSERT_ONE: LazyLock<String> = LazyLock::new(|| insert_sql(1));
-    let row = NewRow {
-        contact: new,
-        tag_names: tag_names_column(tag_names),
-        id,
-    };
-    let values = shared_values(workspace, now)
-        .into_iter()
-        .chain(row_values(&row));
-    let inserted = tx
-        .prepare_cached(&INSERT_ONE)?
-        .execute(params_from_iter(values))?;
-    Ok((inserted == 1).then(|| tx.last_insert_rowid()))
 }
 
 /// A contact row to write: the contact, its tags' names (a `tag_names` column, from
