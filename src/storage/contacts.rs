@@ -33,7 +33,9 @@ pub(super) struct StoredContact {
 }
 
 /// Inserts a contact and its tags in one transaction. A phone the workspace already has
-/// is reported with the existing contact's id, and nothing is written.
+/// is reported with the existing contact's id, and nothing is written. The tests'
+/// shorthand: the server's creates go through its writer (contact_creates.rs).
+#[cfg(test)]
 pub fn insert_contact(
     conn: &mut Connection,
     workspace: WorkspaceId,

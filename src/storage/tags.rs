@@ -183,10 +183,10 @@ impl KnownTags {
 /// A contact's link to a tag: (contact seq, tag id, position in the contact's list).
 pub(super) type TagLink = (i64, i64, usize);
 
-/// Writes `links` in one statement, whatever their number: a bulk import links a whole
-/// chunk of contacts at once (see [`insert_contact_rows`](super::contacts) for why
-/// statements are few). One contact's few links are cheaper one statement each, as
-/// [`KnownTags::attach`] writes them.
+/// Writes `links` in one statement, whatever their number: new contacts are linked a
+/// chunk or a batch of creates at once (see [`insert_contact_rows`](super::contacts)
+/// for why statements are few). [`KnownTags::attach`] writes the few links of one
+/// contact whose tags change, a statement each.
 pub(super) fn link_tags(tx: &Connection, links: &[TagLink]) -> Result<(), StorageError> {
     if links.is_empty() {
         return Ok(());
