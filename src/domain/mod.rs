@@ -26,5 +26,5 @@ pub use list_query::{
 pub use name::Name;
 pub use phone::{Phone, PhoneRules};
 pub use tags::{fold_case, Tag, Tags};
-pub use timestamp::Timestamp;
+pub use timestamp::{StoredTime, Timestamp};
 pub use workspace_name::WorkspaceName;

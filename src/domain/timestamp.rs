@@ -21,6 +21,9 @@ const STORAGE_FORMAT: &[time::format_description::FormatItem<'static>] = time::m
 /// `large-dates` feature).
 const API_LEN: usize = "2026-01-15T10:30:00Z".len();
 
+/// The length of storage's text for a time ([`STORAGE_FORMAT`]).
+const STORAGE_LEN: usize = "2026-01-15T10:30:00.123Z".len();
+
 impl Timestamp {
     pub fn now() -> Self {
         Self::from_datetime(OffsetDateTime::now_utc())
@@ -83,6 +86,47 @@ impl Serialize for Timestamp {
             .write_api_text(&mut buffer)
             .ok_or_else(|| serde::ser::Error::custom("time out of the API's range"))?;
         serializer.serialize_str(text)
+    }
+}
+
+/// A time as storage keeps it, shown as the API shows it without being parsed: the
+/// stored text is fixed-width (`2026-01-15T10:30:00.123Z`) and the API's is its whole
+/// seconds, the same text without the fraction. A page of twenty contacts had parsed
+/// and formatted forty times for that. Text of any other shape is parsed, as storage
+/// written by another version might hold.
+pub struct StoredTime<'a>(pub &'a str);
+
+/// Whether `text` has [`STORAGE_FORMAT`]'s width and separators. The digits between
+/// are storage's own writing and not checked: checking them took as long as the rest
+/// of showing the time.
+fn has_storage_shape(text: &str) -> bool {
+    const SEPARATORS: [(usize, u8); 7] = [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (23, b'Z'),
+    ];
+    let bytes = text.as_bytes();
+    bytes.len() == STORAGE_LEN && SEPARATORS.iter().all(|&(at, byte)| bytes[at] == byte)
+}
+
+impl Serialize for StoredTime<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let stored = self.0;
+        if has_storage_shape(stored) {
+            let mut buffer = [0; API_LEN];
+            buffer[..API_LEN - 1].copy_from_slice(&stored.as_bytes()[..API_LEN - 1]);
+            buffer[API_LEN - 1] = b'Z';
+            // A prefix of text cut before an ASCII byte, and an ASCII byte: UTF-8.
+            let text = std::str::from_utf8(&buffer).map_err(serde::ser::Error::custom)?;
+            return serializer.serialize_str(text);
+        }
+        Timestamp::parse(stored)
+            .ok_or_else(|| serde::ser::Error::custom(format!("stored time {stored:?}")))?
+            .serialize(serializer)
     }
 }
 
@@ -149,5 +193,42 @@ mod tests {
         for text in ["", "2026-01-15", "2026-01-15 10:30:00", "yesterday"] {
             assert_eq!(Timestamp::parse(text), None, "input {text:?}");
         }
+    }
+
+    #[test]
+    fn stored_times_show_as_their_timestamps_do() {
+        for text in [
+            "2026-04-27T18:20:00.987654+07:00",
+            "2026-01-15T10:30:00Z",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999Z",
+        ] {
+            let at = Timestamp::parse(text).unwrap();
+            assert_eq!(
+                serde_json::to_string(&StoredTime(&at.to_storage())).unwrap(),
+                serde_json::to_string(&at).unwrap(),
+                "input {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn stored_times_of_another_shape_are_parsed_or_refused() {
+        let shown = |stored: &str| serde_json::to_string(&StoredTime(stored));
+        assert_eq!(
+            shown("2026-04-27T18:20:00+07:00").unwrap(),
+            "\"2026-04-27T11:20:00Z\""
+        );
+        assert_eq!(
+            shown("2026-04-27T11:20:00.5Z").unwrap(),
+            "\"2026-04-27T11:20:00Z\""
+        );
+        // Storage's width, not its shape: parsed, not cut.
+        assert_eq!(
+            shown("2026-04-27 11:20:00.000Z").unwrap(),
+            "\"2026-04-27T11:20:00Z\""
+        );
+        assert!(shown("2026-04-27T11:20").is_err());
+        assert!(shown("").is_err());
     }
 }

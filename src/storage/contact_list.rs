@@ -6,11 +6,11 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, Params, Statement};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use super::contacts::{
-    contact_from_row, find_by_seq, parse_timestamp, parse_uuid, CONTACT_COLUMNS,
-};
+use super::contact_json::contact_json_from_row;
+use super::contacts::{parse_timestamp, parse_uuid, read_by_seq, CONTACT_COLUMNS};
 use super::deep_pages::{self, created_in_seq_order};
 use super::list_order::{limit_offset, ListOrder, TopRanked, LIMIT_OFFSET};
 use super::name_pages::name_page;
@@ -19,14 +19,15 @@ use super::tag_filter::{has_tag, rarest_first, tag_members, tag_values, tagged_p
 use super::trigrams::{candidate_query, TrigramCounts};
 use super::workspaces::kept_contact_count;
 use super::{in_snapshot, StorageError, WorkspaceId};
-use crate::domain::{Contact, ListFilter, ListQuery, SearchTerm, SortOrder, Timestamp};
+use crate::domain::{ListFilter, ListQuery, SearchTerm, SortOrder, Timestamp};
 
-/// One entry of a list: a contact, or (in a feed with `include_deleted=true`) the
-/// tombstone of one.
+/// One entry of a list: a contact (its JSON, as
+/// [`Contact`](crate::domain::Contact) shows it), or (in a feed
+/// with `include_deleted=true`) the tombstone of one.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum ListItem {
-    Contact(Contact),
+    Contact(Box<RawValue>),
     Deleted {
         id: Uuid,
         deleted: bool,
@@ -223,7 +224,7 @@ fn list_found(
     let items = top
         .into_sorted(skip)
         .into_iter()
-        .map(|ranked| Ok(ListItem::Contact(find_by_seq(conn, ranked.seq)?.contact)))
+        .map(|ranked| shown_by_seq(conn, ranked.seq))
         .collect::<Result<_, StorageError>>()?;
     Ok(ContactPage { items, total })
 }
@@ -268,6 +269,10 @@ fn page_of(
     contacts_of(&mut stmt, params_from_iter(values.iter()), query)
 }
 
+fn shown_by_seq(conn: &Connection, seq: i64) -> Result<ListItem, StorageError> {
+    read_by_seq(conn, seq, contact_json_from_row).map(ListItem::Contact)
+}
+
 /// The page's contacts, from a statement selecting [`CONTACT_COLUMNS`].
 fn contacts_of(
     stmt: &mut Statement<'_>,
@@ -277,7 +282,7 @@ fn contacts_of(
     let mut rows = stmt.query(values)?;
     let mut items = Vec::with_capacity(query.per_page as usize);
     while let Some(row) = rows.next()? {
-        items.push(ListItem::Contact(contact_from_row(row)?));
+        items.push(ListItem::Contact(contact_json_from_row(row)?));
     }
     Ok(items)
 }
@@ -323,7 +328,7 @@ fn list_with_tombstones(
     let mut items = Vec::with_capacity(entries.len());
     for (seq, id, updated_at) in entries {
         items.push(match seq {
-            Some(seq) => ListItem::Contact(find_by_seq(conn, seq)?.contact),
+            Some(seq) => shown_by_seq(conn, seq)?,
             None => ListItem::Deleted {
                 id: parse_uuid(&id)?,
                 deleted: true,
@@ -557,9 +562,18 @@ mod tests {
         (page.items.iter().map(show).collect(), page.total)
     }
 
+    /// A string field of a listed contact as the API shows it; "" for null.
+    fn shown(item: &ListItem, field: &str) -> String {
+        let ListItem::Contact(json) = item else {
+            panic!("not a contact: {item:?}")
+        };
+        let contact: serde_json::Value = serde_json::from_str(json.get()).unwrap();
+        contact[field].as_str().unwrap_or_default().to_owned()
+    }
+
     fn found(conn: &Connection, ws: WorkspaceId, term: &str) -> (Vec<String>, u64) {
         listed(conn, ws, &[("search", term)], |item| match item {
-            ListItem::Contact(c) => c.name.clone().unwrap_or_default(),
+            ListItem::Contact(_) => shown(item, "name"),
             ListItem::Deleted { .. } => "(deleted)".into(),
         })
     }
@@ -609,7 +623,7 @@ mod tests {
         let mut params = vec![("sort", sort), ("page", &page), ("per_page", "100")];
         params.extend_from_slice(filter);
         listed(conn, ws, &params, |item| match item {
-            ListItem::Contact(c) => c.id.to_string(),
+            ListItem::Contact(_) => shown(item, "id"),
             ListItem::Deleted { id, .. } => id.to_string(),
         })
     }
@@ -934,7 +948,7 @@ mod tests {
                 ("include_deleted", "true"),
             ];
             listed(conn, ws, &params, |item| match item {
-                ListItem::Contact(c) => c.name.clone().unwrap_or_default(),
+                ListItem::Contact(_) => shown(item, "name"),
                 ListItem::Deleted { .. } => "(deleted)".into(),
             })
         };

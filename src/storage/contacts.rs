@@ -310,10 +310,19 @@ pub(super) fn find_by_phone(
 }
 
 pub(super) fn find_by_seq(conn: &Connection, seq: i64) -> Result<StoredContact, StorageError> {
+    read_by_seq(conn, seq, stored_from_row)
+}
+
+/// The contact with this seq, as `read` takes it from its row of [`CONTACT_COLUMNS`].
+pub(super) fn read_by_seq<T>(
+    conn: &Connection,
+    seq: i64,
+    read: impl FnOnce(&Row<'_>) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
     conn.prepare_cached(&format!(
         "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.seq = ?1"
     ))?
-    .query_row(params![seq], |row| Ok(stored_from_row(row)))?
+    .query_row(params![seq], |row| Ok(read(row)))?
 }
 
 fn find_one(

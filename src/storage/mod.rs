@@ -5,6 +5,7 @@
 mod checkpointer;
 mod connection;
 mod contact_creates;
+mod contact_json;
 pub mod contact_list;
 pub mod contact_updates;
 pub mod contacts;
