@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Server instructions per request, for two kontak builds: the figure the shared
+# machine's load does not move, where req/s from bench/ab.sh drifts by a third within
+# minutes. Each build serves its own copy of one database under valgrind's callgrind.
+# After WARMUP requests (the key's first argon2 check, cold caches) the counts are
+# zeroed, COUNT requests are sent one after another on one connection, and the counts
+# are dumped: everything every thread of the server executed for them, divided by
+# COUNT. Instructions are not time (a page read from the OS's cache costs a copy the
+# count barely sees), so a change that moves them is still to be timed with ab.sh.
+#
+# Usage: bench/instructions.sh OLD_BINARY NEW_BINARY DATABASE WORKSPACE [REQUEST]
+#   REQUEST  a GET path and query (default: the first page)
+#   env      COUNT (default 300), WARMUP (default 5)
+#
+# The servers bind to 127.0.0.1 (ports 18183 and 18184), run with an empty config,
+# the rate limit off and warn-level logs, and are stopped by their pids.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ $# -lt 4 ]; then
+    sed -n '11,13p' "$0" >&2
+    exit 2
+fi
+OLD=$(realpath "$1")
+NEW=$(realpath "$2")
+DATABASE=$3
+WORKSPACE=$4
+REQUEST=${5:-/v1/contacts?page=1&per_page=20}
+COUNT=${COUNT:-300}
+WARMUP=${WARMUP:-5}
+for tool in valgrind callgrind_control; do
+    command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install valgrind)" >&2; exit 2; }
+done
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+: > "$WORK/empty.toml"
+
+# As in ab.sh: one key added to a copy, and a copy of that copy for the other build.
+cp "$DATABASE" "$WORK/old.db"
+if [ -f "$DATABASE-wal" ]; then cp "$DATABASE-wal" "$WORK/old.db-wal"; fi
+KEY=$("$OLD" --config "$WORK/empty.toml" --db "$WORK/old.db" key create \
+      --workspace "$WORKSPACE" --scopes contacts:read 2>&1 \
+      | grep -o 'chatera_sk_[0-9a-f_]*')
+cp "$WORK/old.db" "$WORK/new.db"
+if [ -f "$WORK/old.db-wal" ]; then cp "$WORK/old.db-wal" "$WORK/new.db-wal"; fi
+
+# send PORT N: N requests on one keep-alive connection; fails on any answer but 200.
+send() {
+    python3 - "$1" "$2" "$KEY" "$REQUEST" <<'EOF'
+import http.client, sys
+port, count, key, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+for _ in range(count):
+    conn.request("GET", path, headers={"Authorization": f"Bearer {key}"})
+    response = conn.getresponse()
+    response.read()
+    if response.status != 200:
+        sys.exit(f"{path} answered {response.status}")
+EOF
+}
+
+declare -A PORT=([old]=18183 [new]=18184)
+declare -A BINARY=([old]=$OLD [new]=$NEW)
+for build in old new; do
+    # valgrind runs the server itself (no wrapper process), so its pid is the server's.
+    read -r pid _ < <(python3 bench/start_server.py \
+        "http://127.0.0.1:${PORT[$build]}/healthz" "$WORK/$build.log" -- \
+        env KONTAK_CONFIG="$WORK/empty.toml" KONTAK_LOG=warn KONTAK_RATE_LIMIT_PER_MINUTE=0 \
+        valgrind --tool=callgrind --callgrind-out-file="$WORK/$build.callgrind" \
+        "${BINARY[$build]}" --db "$WORK/$build.db" serve --bind "127.0.0.1:${PORT[$build]}")
+    PIDS+=("$pid")
+    send "${PORT[$build]}" "$WARMUP"
+    callgrind_control --zero "$pid" >/dev/null 2>&1
+    send "${PORT[$build]}" "$COUNT"
+    callgrind_control --dump "$pid" >/dev/null 2>&1
+    # The dump is the first numbered file; the one written at exit is not counted.
+    for _ in $(seq 100); do [ -s "$WORK/$build.callgrind.1" ] && break; sleep 0.1; done
+    total=$(awk '/^summary:/ { print $2 }' "$WORK/$build.callgrind.1")
+    echo "$build: $((total / COUNT)) instructions per request ($total over $COUNT)"
+done
