@@ -21,9 +21,8 @@ use super::workspaces::kept_contact_count;
 use super::{in_snapshot, StorageError, WorkspaceId};
 use crate::domain::{ListFilter, ListQuery, SearchTerm, SortOrder, Timestamp};
 
-/// One entry of a list: a contact (its JSON, as
-/// [`Contact`](crate::domain::Contact) shows it), or (in a feed
-/// with `include_deleted=true`) the tombstone of one.
+/// One entry of a list: a contact (its JSON, as [`Contact`](crate::domain::Contact)
+/// shows it), or (in a feed with `include_deleted=true`) the tombstone of one.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum ListItem {
