@@ -35,38 +35,11 @@ if [ "$REQUEST" = create ] && [ "$ROUNDS" -gt 9 ]; then
 fi
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-: > "$WORK/empty.toml"
-
-# A copy with one key in it, then a copy of that: both builds start from the same
-# file and answer the same key. The database itself is only read (nothing may write
-# to it meanwhile), and never opened by either build, which could migrate it.
-cp "$DATABASE" "$WORK/old.db"
-if [ -f "$DATABASE-wal" ]; then cp "$DATABASE-wal" "$WORK/old.db-wal"; fi
-KEY=$("$OLD" --config "$WORK/empty.toml" --db "$WORK/old.db" key create \
-      --workspace "$WORKSPACE" --scopes contacts:read,contacts:write 2>&1 \
-      | grep -o 'chatera_sk_[0-9a-f_]*')
-cp "$WORK/old.db" "$WORK/new.db"
-if [ -f "$WORK/old.db-wal" ]; then cp "$WORK/old.db-wal" "$WORK/new.db-wal"; fi
-
-declare -A PORT=([old]=18181 [new]=18182)
 declare -A BINARY=([old]=$OLD [new]=$NEW)
-for build in old new; do
-    read -r pid _ < <(python3 bench/start_server.py \
-        "http://127.0.0.1:${PORT[$build]}/healthz" "$WORK/$build.log" -- \
-        env KONTAK_CONFIG="$WORK/empty.toml" KONTAK_LOG=warn KONTAK_RATE_LIMIT_PER_MINUTE=0 \
-        "${BINARY[$build]}" --db "$WORK/$build.db" serve --bind "127.0.0.1:${PORT[$build]}")
-    PIDS+=("$pid")
-done
+declare -A PORT=([old]=18181 [new]=18182)
+. bench/two_builds.sh
+two_builds_prepare "$OLD" "$DATABASE" "$WORKSPACE" contacts:read,contacts:write
+for build in old new; do start_build "$build" "${PORT[$build]}"; done
 
 if [ "$REQUEST" = create ]; then MODE=create; else MODE=get; fi
 # run BUILD TAG SECONDS: one wrk run; prints its JSON line.

@@ -32,26 +32,10 @@ for tool in valgrind callgrind_control; do
     command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install valgrind)" >&2; exit 2; }
 done
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-: > "$WORK/empty.toml"
-
-# As in ab.sh: one key added to a copy, and a copy of that copy for the other build.
-cp "$DATABASE" "$WORK/old.db"
-if [ -f "$DATABASE-wal" ]; then cp "$DATABASE-wal" "$WORK/old.db-wal"; fi
-KEY=$("$OLD" --config "$WORK/empty.toml" --db "$WORK/old.db" key create \
-      --workspace "$WORKSPACE" --scopes contacts:read 2>&1 \
-      | grep -o 'chatera_sk_[0-9a-f_]*')
-cp "$WORK/old.db" "$WORK/new.db"
-if [ -f "$WORK/old.db-wal" ]; then cp "$WORK/old.db-wal" "$WORK/new.db-wal"; fi
+declare -A BINARY=([old]=$OLD [new]=$NEW)
+declare -A PORT=([old]=18183 [new]=18184)
+. bench/two_builds.sh
+two_builds_prepare "$OLD" "$DATABASE" "$WORKSPACE" contacts:read
 
 # send PORT N: N requests on one keep-alive connection; fails on any answer but 200.
 send() {
@@ -68,16 +52,11 @@ for _ in range(count):
 EOF
 }
 
-declare -A PORT=([old]=18183 [new]=18184)
-declare -A BINARY=([old]=$OLD [new]=$NEW)
 for build in old new; do
     # valgrind runs the server itself (no wrapper process), so its pid is the server's.
-    read -r pid _ < <(python3 bench/start_server.py \
-        "http://127.0.0.1:${PORT[$build]}/healthz" "$WORK/$build.log" -- \
-        env KONTAK_CONFIG="$WORK/empty.toml" KONTAK_LOG=warn KONTAK_RATE_LIMIT_PER_MINUTE=0 \
-        valgrind --tool=callgrind --callgrind-out-file="$WORK/$build.callgrind" \
-        "${BINARY[$build]}" --db "$WORK/$build.db" serve --bind "127.0.0.1:${PORT[$build]}")
-    PIDS+=("$pid")
+    start_build "$build" "${PORT[$build]}" \
+        valgrind --tool=callgrind --callgrind-out-file="$WORK/$build.callgrind"
+    pid=$STARTED_PID
     send "${PORT[$build]}" "$WARMUP"
     callgrind_control --zero "$pid" >/dev/null 2>&1
     send "${PORT[$build]}" "$COUNT"

@@ -1,0 +1,47 @@
+# Sourced by bench/ab.sh and bench/instructions.sh: two kontak builds, each serving
+# its own copy of one database, answering one key, stopped by their pids on exit.
+#
+# two_builds_prepare OLD_BINARY DATABASE WORKSPACE SCOPES
+#   makes $WORK (removed on exit), copies DATABASE to $WORK/old.db with a new key
+#   holding SCOPES (comma-separated), copies that to $WORK/new.db, and sets $KEY.
+# start_build BUILD PORT [WRAPPER...]
+#   starts the build's binary ($BINARY[BUILD]) on 127.0.0.1:PORT over $WORK/BUILD.db,
+#   with an empty config, the rate limit off and warn-level logs, under WRAPPER if
+#   given (valgrind); waits for /healthz and sets $STARTED_PID.
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    # A server under valgrind takes seconds to stop: wait up to 30 s for each.
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+: > "$WORK/empty.toml"
+
+# Both builds start from the same file and answer the same key. The database itself
+# is only read (nothing may write to it meanwhile), and never opened by either build,
+# which could migrate it.
+two_builds_prepare() {
+    local old=$1 database=$2 workspace=$3 scopes=$4
+    cp "$database" "$WORK/old.db"
+    if [ -f "$database-wal" ]; then cp "$database-wal" "$WORK/old.db-wal"; fi
+    KEY=$("$old" --config "$WORK/empty.toml" --db "$WORK/old.db" key create \
+          --workspace "$workspace" --scopes "$scopes" 2>&1 \
+          | grep -o 'chatera_sk_[0-9a-f_]*')
+    cp "$WORK/old.db" "$WORK/new.db"
+    if [ -f "$WORK/old.db-wal" ]; then cp "$WORK/old.db-wal" "$WORK/new.db-wal"; fi
+}
+
+start_build() {
+    local build=$1 port=$2
+    shift 2
+    read -r STARTED_PID _ < <(python3 bench/start_server.py \
+        "http://127.0.0.1:$port/healthz" "$WORK/$build.log" -- \
+        env KONTAK_CONFIG="$WORK/empty.toml" KONTAK_LOG=warn KONTAK_RATE_LIMIT_PER_MINUTE=0 \
+        "$@" "${BINARY[$build]}" --db "$WORK/$build.db" serve --bind "127.0.0.1:$port")
+    PIDS+=("$STARTED_PID")
+}
