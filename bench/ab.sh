@@ -15,15 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ $# -lt 4 ]; then
-    sed -n '7,9p' "$0" >&2
-    exit 2
-fi
-OLD=$(realpath "$1")
-NEW=$(realpath "$2")
-DATABASE=$3
-WORKSPACE=$4
-REQUEST=${5:-/v1/contacts?page=1&per_page=20}
+USAGE_LINES=7,9
+. bench/two_builds.sh "$@"
 ROUNDS=${ROUNDS:-5}
 CONNS=${CONNS:-16}
 SECS=${SECS:-8}
@@ -35,10 +28,8 @@ if [ "$REQUEST" = create ] && [ "$ROUNDS" -gt 9 ]; then
 fi
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
 
-declare -A BINARY=([old]=$OLD [new]=$NEW)
 declare -A PORT=([old]=18181 [new]=18182)
-. bench/two_builds.sh
-two_builds_prepare "$OLD" "$DATABASE" "$WORKSPACE" contacts:read,contacts:write
+two_builds_prepare contacts:read,contacts:write
 for build in old new; do start_build "$build" "${PORT[$build]}"; done
 
 if [ "$REQUEST" = create ]; then MODE=create; else MODE=get; fi

@@ -17,25 +17,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ $# -lt 4 ]; then
-    sed -n '11,13p' "$0" >&2
-    exit 2
-fi
-OLD=$(realpath "$1")
-NEW=$(realpath "$2")
-DATABASE=$3
-WORKSPACE=$4
-REQUEST=${5:-/v1/contacts?page=1&per_page=20}
+USAGE_LINES=11,13
+. bench/two_builds.sh "$@"
 COUNT=${COUNT:-300}
 WARMUP=${WARMUP:-5}
 for tool in valgrind callgrind_control; do
     command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install valgrind)" >&2; exit 2; }
 done
 
-declare -A BINARY=([old]=$OLD [new]=$NEW)
 declare -A PORT=([old]=18183 [new]=18184)
-. bench/two_builds.sh
-two_builds_prepare "$OLD" "$DATABASE" "$WORKSPACE" contacts:read
+two_builds_prepare contacts:read
 
 # send PORT N: N requests on one keep-alive connection; fails on any answer but 200.
 send() {

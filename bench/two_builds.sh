@@ -1,13 +1,29 @@
-# Sourced by bench/ab.sh and bench/instructions.sh: two kontak builds, each serving
-# its own copy of one database, answering one key, stopped by their pids on exit.
+# Sourced by bench/ab.sh and bench/instructions.sh, with their arguments: two kontak
+# builds, each serving its own copy of one database, answering one key, stopped by
+# their pids on exit.
 #
-# two_builds_prepare OLD_BINARY DATABASE WORKSPACE SCOPES
+# Sourcing reads OLD_BINARY NEW_BINARY DATABASE WORKSPACE [REQUEST] into $OLD, $NEW,
+# $DATABASE, $WORKSPACE and $REQUEST (default: the first page), and $BINARY[old|new];
+# with fewer, it prints the caller's lines $USAGE_LINES and exits.
+#
+# two_builds_prepare SCOPES
 #   makes $WORK (removed on exit), copies DATABASE to $WORK/old.db with a new key
 #   holding SCOPES (comma-separated), copies that to $WORK/new.db, and sets $KEY.
 # start_build BUILD PORT [WRAPPER...]
-#   starts the build's binary ($BINARY[BUILD]) on 127.0.0.1:PORT over $WORK/BUILD.db,
-#   with an empty config, the rate limit off and warn-level logs, under WRAPPER if
-#   given (valgrind); waits for /healthz and sets $STARTED_PID.
+#   starts the build's binary on 127.0.0.1:PORT over $WORK/BUILD.db, with an empty
+#   config, the rate limit off and warn-level logs, under WRAPPER if given
+#   (valgrind); waits for /healthz and sets $STARTED_PID.
+
+if [ $# -lt 4 ]; then
+    sed -n "${USAGE_LINES}p" "$0" >&2
+    exit 2
+fi
+OLD=$(realpath "$1")
+NEW=$(realpath "$2")
+DATABASE=$3
+WORKSPACE=$4
+REQUEST=${5:-/v1/contacts?page=1&per_page=20}
+declare -A BINARY=([old]=$OLD [new]=$NEW)
 
 WORK=$(mktemp -d)
 PIDS=()
@@ -26,11 +42,10 @@ trap cleanup EXIT
 # is only read (nothing may write to it meanwhile), and never opened by either build,
 # which could migrate it.
 two_builds_prepare() {
-    local old=$1 database=$2 workspace=$3 scopes=$4
-    cp "$database" "$WORK/old.db"
-    if [ -f "$database-wal" ]; then cp "$database-wal" "$WORK/old.db-wal"; fi
-    KEY=$("$old" --config "$WORK/empty.toml" --db "$WORK/old.db" key create \
-          --workspace "$workspace" --scopes "$scopes" 2>&1 \
+    cp "$DATABASE" "$WORK/old.db"
+    if [ -f "$DATABASE-wal" ]; then cp "$DATABASE-wal" "$WORK/old.db-wal"; fi
+    KEY=$("$OLD" --config "$WORK/empty.toml" --db "$WORK/old.db" key create \
+          --workspace "$WORKSPACE" --scopes "$1" 2>&1 \
           | grep -o 'chatera_sk_[0-9a-f_]*')
     cp "$WORK/old.db" "$WORK/new.db"
     if [ -f "$WORK/old.db-wal" ]; then cp "$WORK/old.db-wal" "$WORK/new.db-wal"; fi
