@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use super::contact_json::contact_json_from_row;
+use super::contact_json::{contact_json_from_row, contacts_json};
 use super::contacts::{parse_timestamp, parse_uuid, read_by_seq, CONTACT_COLUMNS};
 use super::deep_pages::{self, created_in_seq_order};
 use super::list_order::{limit_offset, ListOrder, TopRanked, LIMIT_OFFSET};
@@ -35,10 +35,44 @@ pub enum ListItem {
 }
 
 /// One page of a list, and how many entries match in all.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ContactPage {
-    pub items: Vec<ListItem>,
+    pub items: PageItems,
     pub total: u64,
+}
+
+/// A page's entries, as the JSON array the API shows.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct PageItems {
+    json: Box<RawValue>,
+    #[serde(skip)]
+    len: usize,
+}
+
+impl PageItems {
+    fn of(items: &[ListItem]) -> Result<Self, StorageError> {
+        let json = serde_json::value::to_raw_value(items)
+            .map_err(|err| StorageError::Internal(format!("page as JSON: {err}")))?;
+        Ok(Self {
+            json,
+            len: items.len(),
+        })
+    }
+
+    /// How many entries the page holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The entries' JSON array.
+    pub fn json(&self) -> &str {
+        self.json.get()
+    }
 }
 
 /// A page of the workspace's contacts and the total that match, read in one
@@ -102,7 +136,7 @@ fn list_workspace(
     let page = (query.per_page.into(), query.offset());
     if query.offset() >= total {
         return Ok(ContactPage {
-            items: Vec::new(),
+            items: PageItems::of(&[])?,
             total,
         });
     }
@@ -142,7 +176,7 @@ fn stepped_page_of(
     condition: &str,
     values: Vec<SqlValue>,
     query: &ListQuery,
-) -> Result<Vec<ListItem>, StorageError> {
+) -> Result<PageItems, StorageError> {
     let order = ListOrder::of(query.sort).sql();
     let seqs =
         format!("SELECT c.seq FROM contacts c WHERE {condition} ORDER BY {order} {LIMIT_OFFSET}");
@@ -170,14 +204,14 @@ fn one_statement_page_of(
     conn: &Connection,
     workspace: WorkspaceId,
     query: &ListQuery,
-) -> Result<Vec<ListItem>, StorageError> {
+) -> Result<PageItems, StorageError> {
     let order = ListOrder::of(query.sort).sql();
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.workspace_id = ?
           ORDER BY {order} {LIMIT_OFFSET}"
     ))?;
     let [limit, offset] = limit_offset(query.per_page.into(), query.offset());
-    contacts_of(&mut stmt, params![workspace.0, limit, offset], query)
+    contacts_of(&mut stmt, params![workspace.0, limit, offset])
 }
 
 /// A list the trigram index or a tag serves: the matches are found through that index
@@ -224,8 +258,11 @@ fn list_found(
         .into_sorted(skip)
         .into_iter()
         .map(|ranked| shown_by_seq(conn, ranked.seq))
-        .collect::<Result<_, StorageError>>()?;
-    Ok(ContactPage { items, total })
+        .collect::<Result<Vec<_>, StorageError>>()?;
+    Ok(ContactPage {
+        items: PageItems::of(&items)?,
+        total,
+    })
 }
 
 fn count(conn: &Connection, condition: &str, values: &[SqlValue]) -> Result<u64, StorageError> {
@@ -242,7 +279,7 @@ fn listed_page_of(
     conn: &Connection,
     seqs: &[i64],
     query: &ListQuery,
-) -> Result<Vec<ListItem>, StorageError> {
+) -> Result<PageItems, StorageError> {
     let seqs = serde_json::to_string(seqs)
         .map_err(|err| StorageError::Internal(format!("page seqs: {err}")))?;
     page_of(
@@ -260,12 +297,12 @@ fn page_of(
     seqs: &str,
     values: Vec<SqlValue>,
     query: &ListQuery,
-) -> Result<Vec<ListItem>, StorageError> {
+) -> Result<PageItems, StorageError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.seq IN ({seqs}) ORDER BY {}",
         ListOrder::of(query.sort).sql()
     ))?;
-    contacts_of(&mut stmt, params_from_iter(values.iter()), query)
+    contacts_of(&mut stmt, params_from_iter(values.iter()))
 }
 
 fn shown_by_seq(conn: &Connection, seq: i64) -> Result<ListItem, StorageError> {
@@ -273,17 +310,9 @@ fn shown_by_seq(conn: &Connection, seq: i64) -> Result<ListItem, StorageError> {
 }
 
 /// The page's contacts, from a statement selecting [`CONTACT_COLUMNS`].
-fn contacts_of(
-    stmt: &mut Statement<'_>,
-    values: impl Params,
-    query: &ListQuery,
-) -> Result<Vec<ListItem>, StorageError> {
-    let mut rows = stmt.query(values)?;
-    let mut items = Vec::with_capacity(query.per_page as usize);
-    while let Some(row) = rows.next()? {
-        items.push(ListItem::Contact(contact_json_from_row(row)?));
-    }
-    Ok(items)
+fn contacts_of(stmt: &mut Statement<'_>, values: impl Params) -> Result<PageItems, StorageError> {
+    let (json, len) = contacts_json(stmt.query(values)?)?;
+    Ok(PageItems { json, len })
 }
 
 /// Live contacts and tombstones of contacts deleted since `updated_since`, in one
@@ -336,7 +365,7 @@ fn list_with_tombstones(
         });
     }
     Ok(ContactPage {
-        items,
+        items: PageItems::of(&items)?,
         total: total as u64,
     })
 }
@@ -545,12 +574,12 @@ mod tests {
     use crate::storage::tag_filter::TaggedPage;
     use crate::storage::workspaces::test_database;
 
-    /// Lists with these query parameters: each item as `show` gives it, and the total.
+    /// Lists with these query parameters: each entry as `show` gives it, and the total.
     fn listed(
         conn: &Connection,
         ws: WorkspaceId,
         params: &[(&str, &str)],
-        show: impl Fn(&ListItem) -> String,
+        show: impl Fn(&serde_json::Value) -> String,
     ) -> (Vec<String>, u64) {
         let pairs: Vec<(String, String)> = params
             .iter()
@@ -558,23 +587,26 @@ mod tests {
             .collect();
         let query = ListQuery::from_pairs(&pairs, &PhoneRules::default()).unwrap();
         let page = list_contacts(conn, &TrigramCounts::default(), ws, &query).unwrap();
-        (page.items.iter().map(show).collect(), page.total)
+        let entries: Vec<serde_json::Value> = serde_json::from_str(page.items.json()).unwrap();
+        assert_eq!(
+            page.items.len(),
+            entries.len(),
+            "the page counts its entries"
+        );
+        (entries.iter().map(show).collect(), page.total)
     }
 
-    /// A string field of a listed contact as the API shows it; "" for null.
-    fn shown(item: &ListItem, field: &str) -> String {
-        let ListItem::Contact(json) = item else {
-            panic!("not a contact: {item:?}")
-        };
-        let contact: serde_json::Value = serde_json::from_str(json.get()).unwrap();
-        contact[field].as_str().unwrap_or_default().to_owned()
+    /// A string field of a listed entry as the API shows it: "" for null, and
+    /// "(deleted)" for every field of a tombstone.
+    fn shown(entry: &serde_json::Value, field: &str) -> String {
+        if entry["deleted"] == true {
+            return "(deleted)".into();
+        }
+        entry[field].as_str().unwrap_or_default().to_owned()
     }
 
     fn found(conn: &Connection, ws: WorkspaceId, term: &str) -> (Vec<String>, u64) {
-        listed(conn, ws, &[("search", term)], |item| match item {
-            ListItem::Contact(_) => shown(item, "name"),
-            ListItem::Deleted { .. } => "(deleted)".into(),
-        })
+        listed(conn, ws, &[("search", term)], |entry| shown(entry, "name"))
     }
 
     fn create(conn: &mut Connection, ws: WorkspaceId, phone: &str, name: &str) -> String {
@@ -621,9 +653,9 @@ mod tests {
         let page = page.to_string();
         let mut params = vec![("sort", sort), ("page", &page), ("per_page", "100")];
         params.extend_from_slice(filter);
-        listed(conn, ws, &params, |item| match item {
-            ListItem::Contact(_) => shown(item, "id"),
-            ListItem::Deleted { id, .. } => id.to_string(),
+        // Contacts and tombstones alike show their id.
+        listed(conn, ws, &params, |entry| {
+            entry["id"].as_str().unwrap().to_owned()
         })
     }
 
@@ -946,10 +978,7 @@ mod tests {
                 ("updated_since", "2000-01-01T00:00:00Z"),
                 ("include_deleted", "true"),
             ];
-            listed(conn, ws, &params, |item| match item {
-                ListItem::Contact(_) => shown(item, "name"),
-                ListItem::Deleted { .. } => "(deleted)".into(),
-            })
+            listed(conn, ws, &params, |entry| shown(entry, "name"))
         };
         let expected_feed = (
             vec!["(deleted)".to_owned(), "Wati Santoso Dewi".to_owned()],
