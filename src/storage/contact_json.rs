@@ -15,6 +15,7 @@ use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
+use super::contacts::{stored_column, stored_text, stored_text_or_null};
 use super::StorageError;
 #[cfg(doc)]
 use crate::domain::Contact;
@@ -98,25 +99,15 @@ pub(super) fn contact_json_from_row(row: &Row<'_>) -> Result<Box<RawValue>, Stor
 }
 
 fn shown_row<'r>(row: &'r Row<'_>) -> Result<ShownRow<'r>, StorageError> {
-    let text = |column: usize| -> Result<&str, StorageError> {
-        row.get_ref(column)?
-            .as_str()
-            .map_err(|err| StorageError::Internal(format!("stored column {column}: {err}")))
-    };
-    let optional_text = |column: usize| -> Result<Option<&str>, StorageError> {
-        row.get_ref(column)?
-            .as_str_or_null()
-            .map_err(|err| StorageError::Internal(format!("stored column {column}: {err}")))
-    };
+    let text = |column: usize| stored_text(row, column);
     let json = |column: usize| -> Result<&RawValue, StorageError> {
-        serde_json::from_str(text(column)?)
-            .map_err(|err| StorageError::Internal(format!("stored column {column}: {err}")))
+        serde_json::from_str(text(column)?).map_err(stored_column(column))
     };
     Ok(ShownRow {
         id: text(0)?,
         phone: text(1)?,
-        name: optional_text(2)?,
-        email: optional_text(3)?,
+        name: stored_text_or_null(row, 2)?,
+        email: stored_text_or_null(row, 3)?,
         custom_fields: json(4)?,
         created_at: StoredTime(text(5)?),
         updated_at: StoredTime(text(6)?),

@@ -376,14 +376,30 @@ pub(super) fn names_nobody(search_text: &str) -> bool {
     search_text.starts_with(SEARCH_SEPARATOR)
 }
 
-/// Columns only parsed are read in place (`text`), not copied into a String first: a
-/// page of contacts reads twenty rows of them.
+/// Text column `column` of `row`, read in place rather than copied into a String.
+pub(super) fn stored_text<'r>(row: &'r Row<'_>, column: usize) -> Result<&'r str, StorageError> {
+    row.get_ref(column)?.as_str().map_err(stored_column(column))
+}
+
+/// As [`stored_text`], with `None` for NULL.
+pub(super) fn stored_text_or_null<'r>(
+    row: &'r Row<'_>,
+    column: usize,
+) -> Result<Option<&'r str>, StorageError> {
+    row.get_ref(column)?
+        .as_str_or_null()
+        .map_err(stored_column(column))
+}
+
+/// The error for a stored column that is not what kontak wrote there.
+pub(super) fn stored_column<E: std::fmt::Display>(column: usize) -> impl Fn(E) -> StorageError {
+    move |err| StorageError::Internal(format!("stored column {column}: {err}"))
+}
+
+/// Columns only parsed are read in place ([`stored_text`]), not copied into a String
+/// first: a page of contacts reads twenty rows of them.
 pub(super) fn contact_from_row(row: &Row<'_>) -> Result<Contact, StorageError> {
-    let text = |column: usize| -> Result<&str, StorageError> {
-        row.get_ref(column)?
-            .as_str()
-            .map_err(|err| StorageError::Internal(format!("stored column {column}: {err}")))
-    };
+    let text = |column: usize| stored_text(row, column);
     Ok(Contact {
         id: parse_uuid(text(0)?)?,
         phone: Phone::from_trusted(row.get(1)?),
