@@ -170,16 +170,6 @@ pub fn tune_for_import(conn: &Connection) -> Result<(), StorageError> {
     // keeps those pages in memory between batches. Negative means KiB; this connection
     // only, freed when it closes.
     conn.pragma_update(None, "cache_size", -262_144)?;
-    // Every insert fires triggers, so SQLite keeps a statement journal for it. Past
-    // SQLite's default 64 KiB that journal went to a temporary file: at 300,000
-    // contacts most of 19 GB written for a 230 MB database, and 41% of the import's
-    // time in pwrite. Kept in memory with temp_store=MEMORY, it grows in blocks of
-    // 1 KiB, each malloc'd and freed: 15% of the writer's time at a million. With the
-    // temporary store on disk (the default), kontak's SQLite build (STMTJRNL_SPILL in
-    // .cargo/config.toml) holds it in one block of 16 MiB, allocated once per statement.
-    // A million contacts, alternated with the 1 KiB blocks: 60.6 / 70.0 s against
-    // 85.4 / 81.3 s.
-    conn.pragma_update(None, "temp_store", "DEFAULT")?;
     Ok(())
 }
 
@@ -225,34 +215,6 @@ mod tests {
         };
         let _levels = read_varint();
         read_varint()
-    }
-
-    #[test]
-    fn an_import_keeps_each_statement_journal_in_one_block_of_memory() {
-        let (conn, _) = test_database();
-        conn.pragma_update(None, "temp_store", "MEMORY").unwrap();
-        tune_for_import(&conn).unwrap();
-        let temp_store: i64 = conn
-            .query_row("PRAGMA temp_store", [], |row| row.get(0))
-            .unwrap();
-        assert_eq!(
-            temp_store, 0,
-            "the default, which the spill size applies to"
-        );
-        // Without the build flag the journal of every insert would go to a temporary
-        // file past 64 KiB (a LIBSQLITE3_FLAGS in the environment replaces the one in
-        // .cargo/config.toml).
-        let spill: Vec<String> = conn
-            .prepare(
-                "SELECT compile_options FROM pragma_compile_options
-                  WHERE compile_options LIKE 'STMTJRNL_SPILL=%'",
-            )
-            .unwrap()
-            .query_map([], |row| row.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(spill, ["STMTJRNL_SPILL=16777216"]);
     }
 
     #[test]

@@ -82,7 +82,6 @@ impl Db {
     ) -> Result<Self, StorageError> {
         let mut write_conn = open_connection(path, busy_timeout)?;
         schema::migrate(&mut write_conn)?;
-        connection::keep_savepoints_in_memory(&write_conn)?;
 
         let reader_manager = SqliteConnectionManager::file(path).with_init(move |conn| {
             connection::configure(conn, busy_timeout)?;
