@@ -573,6 +573,7 @@ mod tests {
     use crate::storage::search_queue::{apply_search_queue, queued_changes};
     use crate::storage::tag_filter::TaggedPage;
     use crate::storage::workspaces::test_database;
+    use time::Duration;
 
     /// Lists with these query parameters: each entry as `show` gives it, and the total.
     fn listed(
@@ -961,7 +962,11 @@ mod tests {
         rename(&mut conn, &budi, "Dewi Lestari");
         rename(&mut conn, &wati, "Wati Santoso Putri");
         rename(&mut conn, &wati, "Wati Santoso Dewi");
-        delete_contact(&mut conn, ws, &sari, &IfMatch::Anything, Timestamp::now()).unwrap();
+        // A second on, so that the feed's newest-first order (a tombstone by its
+        // deletion, Wati by her creation) never rests on both falling in one
+        // millisecond, where the ids' random bits would decide it.
+        let later = Timestamp::from_datetime(Timestamp::now().as_datetime() + Duration::SECOND);
+        delete_contact(&mut conn, ws, &sari, &IfMatch::Anything, later).unwrap();
         assert!(queued_changes(&conn).unwrap() > 0);
 
         let expected = [
