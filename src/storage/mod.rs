@@ -49,7 +49,10 @@ use crate::domain::{Contact, NewContact};
 /// reads each candidate's entry in `contacts_search_rows` and its trigrams' row lists:
 /// a name search at a million contacts touched more pages than the default holds, so
 /// every call read them again from the OS (a third of its time, in pread). 4 MiB holds
-/// them; with 8 connections that is at most 32 MiB, and only once used.
+/// them; with 8 connections that is at most 32 MiB, and only once used. 64 MiB each
+/// made the email-domain search (8,669 matches) answer 244–264 requests/s against
+/// 183–191, but left the server at 166–172 MiB of RSS after a broad search, past the
+/// 150 MiB target, and slowed that search by a tenth (bench/ANALYSIS.md).
 const READER_CACHE_KIB: i64 = 4096;
 
 /// How long a request waits for a pooled connection before it is told to retry (503).
