@@ -15,6 +15,7 @@ use super::deep_pages::{self, created_in_seq_order};
 use super::list_order::{limit_offset, ListOrder, TopRanked, LIMIT_OFFSET};
 use super::name_pages::name_page;
 use super::search_queue::queued_changes;
+use super::space_spans::span_of_term;
 use super::tag_filter::{has_tag, rarest_first, tag_members, tag_values, tagged_page, PageSeqs};
 use super::trigrams::{candidate_query, TrigramCounts};
 use super::workspaces::kept_contact_count;
@@ -214,9 +215,10 @@ fn one_statement_page_of(
     contacts_of(&mut stmt, params![workspace.0, limit, offset])
 }
 
-/// A list the trigram index or a tag serves: the matches are found through that index
-/// (never by walking the workspace), then counted and ranked in one pass over them,
-/// keeping only as many as the page needs; the page's rows are read last.
+/// A list a search index (trigrams or spans) or a tag serves: the matches are found
+/// through that index (never by walking the workspace), then counted and ranked in one
+/// pass over them, keeping only as many as the page needs; the page's rows are read
+/// last.
 fn list_found(
     conn: &Connection,
     live: LiveCondition,
@@ -374,12 +376,12 @@ fn list_with_tombstones(
 struct LiveCondition {
     sql: String,
     values: Vec<SqlValue>,
-    /// When the trigram index serves the search: its candidates. Only they can match,
+    /// When a search index (trigrams or spans) serves the search: its candidates. Only they can match,
     /// so they are what the list starts from; `sql` then keeps the matches.
     candidates: Option<Candidates>,
     /// Whether the list is counted and ranked in one pass by [`list_found`] rather
     /// than by walking the workspace: its candidates come from another index (the
-    /// trigram index, or a tag's entries), or a short search scans the narrow one.
+    /// search indexes, or a tag's entries), or a short search scans the narrow one.
     driven: bool,
 }
 
@@ -416,17 +418,20 @@ struct Candidates {
 }
 
 impl Candidates {
-    /// The rows the trigram index finds for `expression`, and the rows whose change
-    /// still waits in the search queue with a text that holds the term: the index may
-    /// not have them yet, or still have their old text. A row whose change waits is
-    /// taken from the queue alone, so that no row is a candidate twice.
-    fn of(
-        conn: &Connection,
-        expression: String,
-        search: &SearchTerm,
-    ) -> Result<Self, StorageError> {
-        let indexed = "SELECT rowid AS seq FROM contacts_fts WHERE contacts_fts MATCH ?";
-        let mut values = vec![SqlValue::Text(expression)];
+    /// The rows `lookup` finds, and the rows whose change still waits in the search
+    /// queue with a text that holds the term: the index may not have them yet, or still
+    /// have their old text. A row whose change waits is taken from the queue alone, so
+    /// that no row is a candidate twice.
+    fn of(conn: &Connection, lookup: Lookup, search: &SearchTerm) -> Result<Self, StorageError> {
+        let (indexed, seq, value) = match lookup {
+            Lookup::Trigrams(expression) => (
+                "SELECT rowid AS seq FROM contacts_fts WHERE contacts_fts MATCH ?",
+                "rowid",
+                expression,
+            ),
+            Lookup::Span(span) => ("SELECT seq FROM space_spans WHERE span = ?", "seq", span),
+        };
+        let mut values = vec![SqlValue::Text(value)];
         // The queue is empty whenever the writer has been idle: the index alone is then
         // the whole answer, and no candidate pays for a look into the queue (callgrind,
         // the bench's broad search: 500 M instructions in sqlite3_step with the look,
@@ -440,13 +445,44 @@ impl Candidates {
         values.extend(search_values(search));
         Ok(Self {
             sql: format!(
-                "{indexed} AND rowid NOT IN (SELECT seq FROM search_queue)
+                "{indexed} AND {seq} NOT IN (SELECT seq FROM search_queue)
                   UNION ALL
                  SELECT DISTINCT seq FROM search_queue
                   WHERE instr(text, ?) > 0 OR instr(text, ?) > 0"
             ),
             values,
         })
+    }
+}
+
+/// Where a search finds its candidates, before the queue.
+enum Lookup {
+    /// The trigram index, with this full-text query.
+    Trigrams(String),
+    /// The spaces' spans (space_spans.rs), with the term's span.
+    Span(String),
+}
+
+impl Lookup {
+    /// A term with [`SIDE`](super::space_spans::SIDE) characters either side of a space
+    /// is found by its span; any other of three characters or more by its trigrams.
+    /// `None` for a shorter term.
+    fn of(
+        conn: &Connection,
+        counts: &TrigramCounts,
+        search: &SearchTerm,
+    ) -> Result<Option<Self>, StorageError> {
+        let folded = search.folded();
+        // A phone-like term is also looked for as digits, which no span holds.
+        if search.phone_digits().is_none() {
+            if let Some(span) = span_of_term(folded) {
+                return Ok(Some(Self::Span(span)));
+            }
+        }
+        let texts: Vec<&str> = std::iter::once(folded)
+            .chain(search.phone_digits())
+            .collect();
+        Ok(candidate_query(conn, counts, &texts)?.map(Self::Trigrams))
     }
 }
 
@@ -460,18 +496,15 @@ fn live_condition(
 ) -> Result<LiveCondition, StorageError> {
     let mut condition = String::from("c.workspace_id = ?");
     let mut values = vec![SqlValue::Integer(workspace.0)];
-    // Whether the list starts from candidates rather than the workspace: the trigram
+    // Whether the list starts from candidates rather than the workspace: a search
     // index's (joined to the rows) or a tag's (an IN list in the condition).
     let mut by_candidates = false;
     let mut candidates = None;
     if let Some(search) = &filter.search {
-        let texts: Vec<&str> = std::iter::once(search.folded())
-            .chain(search.phone_digits())
-            .collect();
-        if let Some(expression) = candidate_query(conn, counts, &texts)? {
+        if let Some(lookup) = Lookup::of(conn, counts, search)? {
             // The index and the changes still queued for it give candidates; the text
             // check below keeps the matches.
-            candidates = Some(Candidates::of(conn, expression, search)?);
+            candidates = Some(Candidates::of(conn, lookup, search)?);
             by_candidates = true;
         }
         // Without the index (a term under three characters) this is a scan, unless a
@@ -882,15 +915,17 @@ mod tests {
         // alone, and last in the name orders), some are renamed (so the update orders
         // differ from the creation orders), some deleted.
         let acme_ids = interleaved(&mut conn, (acme, other), 1500, 4, |n| {
-            let name = (n % 10 != 0).then(|| format!("Kontak {}", n % 83));
+            let name = (n % 10 != 0).then(|| format!("Kontak {} Wijaya", n % 83));
             json!({"phone": format!("62811{n:07}"), "name": name})
         });
         let rename = json!({"name": "Kontak 1 Baru"});
         patch_each(&mut conn, acme, acme_ids.iter().skip(3).step_by(11), rename);
         delete_each(&mut conn, acme, acme_ids.iter().step_by(9));
+        // By trigrams, by phone digits, and by a span ("ntak 1 wi").
         let searches = [
             ("ontak 1", "instr(c.search_text, 'ontak 1') > 0"),
             ("1100", "instr(c.phone, '1100') > 0"),
+            ("ntak 1 wija", "instr(c.search_text, 'ntak 1 wija') > 0"),
         ];
         let check = |conn: &Connection, label: &str| {
             for (term, condition) in searches {
@@ -975,6 +1010,11 @@ mod tests {
             ("wulan", (vec![], 0)),
             ("8333333", (vec!["Budi Hartono".to_owned()], 1)),
             ("santoso", (vec!["Wati Santoso Dewi".to_owned()], 1)),
+            // Found by their spans: a queued new contact, an indexed name since
+            // renamed, and a span both Wati's indexed and queued names hold.
+            ("budi hartono", (vec!["Budi Hartono".to_owned()], 1)),
+            ("budi santoso", (vec![], 0)),
+            ("wati santoso", (vec!["Wati Santoso Dewi".to_owned()], 1)),
         ];
         // The feed of changes lists the same matches, and the deleted contact.
         let feed = |conn: &Connection| {

@@ -21,6 +21,7 @@ mod name_pages;
 pub mod schema;
 pub mod search_queue;
 mod snapshot;
+mod space_spans;
 mod tag_filter;
 pub mod tags;
 pub mod trigrams;

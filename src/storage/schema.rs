@@ -3,13 +3,14 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
+use super::space_spans::fill_spans;
 use super::StorageError;
 
 /// The whole schema. Every statement is idempotent, so it is applied at every start.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// The `user_version` that `schema.sql` sets.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Version 2 rebuilt the trigram index as one text column without positions
 /// (`detail=none`). A version 1 file loses its old index before the schema is applied
@@ -121,6 +122,11 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     }
     if older_than(5) {
         tx.execute_batch(FILL_V5_TAG_NAMES)?;
+    }
+    // Version 7 keeps the spaces' spans for whole-name searches (space_spans.rs); an
+    // older file has them filled from its contacts.
+    if older_than(7) {
+        fill_spans(&tx)?;
     }
     tx.commit()?;
     Ok(())
@@ -413,6 +419,30 @@ mod tests {
             "SELECT name FROM pragma_index_info('contacts_search_rows') ORDER BY seqno",
         );
         assert_eq!(columns, ["seq", "workspace_id", "search_text", "phone"]);
+    }
+
+    #[test]
+    fn a_version_6_database_gets_its_spaces_spans_from_its_contacts() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        // Turn it into a version 6 file: no spans, one contact with a whole name and
+        // one without a name.
+        conn.execute_batch(
+            "DROP TABLE space_spans;
+             INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 'now');
+             INSERT INTO contacts (seq, id, workspace_id, phone, name, search_text,
+                                   created_at, updated_at)
+             VALUES (4, 'a', 1, '+62811', 'Budi Santoso', 'budi santoso' || char(31), 'now', 'now'),
+                    (5, 'b', 1, '+62812', NULL, char(31), 'now', 'now');
+             PRAGMA user_version = 6;",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        let spans = texts(&conn, "SELECT span || ' ' || seq FROM space_spans");
+        assert_eq!(spans, ["budi sant 4"]);
     }
 
     #[test]

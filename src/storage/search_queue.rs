@@ -1,4 +1,5 @@
-//! Applying queued contact changes to the trigram index.
+//! Applying queued contact changes to the trigram index and the spaces' spans
+//! (space_spans.rs).
 //!
 //! Triggers on `contacts` queue each change in `search_queue` (see schema.sql for why
 //! they do not write the index directly), in the same transaction as the change. The
@@ -13,6 +14,7 @@
 
 use rusqlite::Connection;
 
+use super::space_spans::{add_spans, remove_spans};
 use super::StorageError;
 
 /// Queued changes at which a writing transaction applies the queue before it commits.
@@ -56,9 +58,15 @@ pub fn apply_search_queue(conn: &Connection) -> Result<(), StorageError> {
     let mut remove = conn.prepare_cached("DELETE FROM contacts_fts WHERE rowid = ?1")?;
     for (seq, text) in changes {
         match text {
-            Some(text) => add.execute((seq, text))?,
-            None => remove.execute([seq])?,
-        };
+            Some(text) => {
+                add.execute((seq, &text))?;
+                add_spans(conn, seq, &text)?;
+            }
+            None => {
+                remove.execute([seq])?;
+                remove_spans(conn, seq)?;
+            }
+        }
     }
     conn.prepare_cached("DELETE FROM search_queue")?
         .execute([])?;
@@ -116,5 +124,36 @@ mod tests {
             [],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn the_spaces_spans_follow_the_queued_changes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        schema::migrate(&mut conn).unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(
+            "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 'now');
+             INSERT INTO contacts (seq, id, workspace_id, phone, search_text, created_at, updated_at)
+             VALUES (1, 'a', 1, '+628111', 'budi santoso' || char(31), 'now', 'now'),
+                    (2, 'b', 1, '+628222', 'wati santoso' || char(31), 'now', 'now');",
+        )
+        .unwrap();
+        apply_search_queue(&tx).unwrap();
+        tx.execute_batch(
+            "UPDATE contacts SET search_text = 'dewi lestari' || char(31) WHERE seq = 1;
+             DELETE FROM contacts WHERE seq = 2;",
+        )
+        .unwrap();
+        apply_search_queue(&tx).unwrap();
+        tx.commit().unwrap();
+
+        let spans: Vec<(String, i64)> = conn
+            .prepare("SELECT span, seq FROM space_spans ORDER BY span")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(spans, [("dewi lest".to_owned(), 1)]);
     }
 }

@@ -1,0 +1,134 @@
+//! Whole-name searches ("budi santoso") through the spaces in contacts' text.
+//!
+//! The trigram index finds such a term as the rows holding all of its rarest trigrams,
+//! and in a name made of common words every trigram is common: at a million contacts,
+//! "hafari hartono" (268 matches) read the row lists of "haf" and "rto", 16,531 and
+//! 16,458 rows, to intersect them. Where two words meet is far rarer than either word.
+//! So each space in a contact's text is also kept with the [`SIDE`] characters either
+//! side of it, as one span ("fari hart"), and a term holding such a span finds its
+//! candidates there: every text holding the term holds the span, centred on the same
+//! space. For "hafari hartono" those are exactly its 268 rows.
+//!
+//! The spans are kept with the trigram index, from the same queue (search_queue.rs),
+//! and searches take queued changes into account the same way.
+
+use rusqlite::Connection;
+
+use super::StorageError;
+
+/// Characters kept on each side of a space. Fewer would make spans commoner; more would
+/// leave out more terms (a term needs this many either side of one of its spaces).
+pub const SIDE: usize = 4;
+
+/// Separates the fields of a contact's search text; a span never crosses it.
+const FIELD_SEPARATOR: char = '\u{1f}';
+
+/// Each distinct span of `text`: every space with [`SIDE`] characters either side of it,
+/// none of them a field separator.
+pub fn spans_of(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut spans: Vec<String> = Vec::new();
+    for window in chars.windows(2 * SIDE + 1) {
+        if window[SIDE] == ' ' && !window.contains(&FIELD_SEPARATOR) {
+            let span: String = window.iter().collect();
+            if !spans.contains(&span) {
+                spans.push(span);
+            }
+        }
+    }
+    spans
+}
+
+/// The span a search term's candidates can be found by: that of its first space with
+/// [`SIDE`] characters either side. `None` when it has no such space.
+pub fn span_of_term(term: &str) -> Option<String> {
+    spans_of(term).into_iter().next()
+}
+
+/// Keeps the spans of a row's text: a queued change that adds the row.
+pub fn add_spans(conn: &Connection, seq: i64, text: &str) -> Result<(), StorageError> {
+    let mut add =
+        conn.prepare_cached("INSERT OR IGNORE INTO space_spans (span, seq) VALUES (?1, ?2)")?;
+    for span in spans_of(text) {
+        add.execute((span, seq))?;
+    }
+    Ok(())
+}
+
+/// Forgets a row's spans: a queued change that takes the row out.
+pub fn remove_spans(conn: &Connection, seq: i64) -> Result<(), StorageError> {
+    conn.prepare_cached("DELETE FROM space_spans WHERE seq = ?1")?
+        .execute([seq])?;
+    Ok(())
+}
+
+/// Fills the spans from every contact's current text, as the trigger queues it: for a
+/// file from before they were kept. Changes still queued are applied on top later.
+pub fn fill_spans(conn: &Connection) -> Result<(), StorageError> {
+    let mut contacts =
+        conn.prepare("SELECT seq, search_text || char(31) || substr(phone, 2) FROM contacts")?;
+    let mut rows = contacts.query([])?;
+    while let Some(row) = rows.next()? {
+        let text: String = row.get(1)?;
+        add_spans(conn, row.get(0)?, &text)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn each_space_with_four_characters_either_side_is_a_span() {
+        assert_eq!(
+            spans_of("budi santoso wijaya\u{1f}budi@x.id"),
+            ["budi sant", "toso wija"]
+        );
+        assert!(spans_of("ani santoso").is_empty(), "three before the space");
+        assert!(spans_of("budi san").is_empty(), "three after the space");
+    }
+
+    #[test]
+    fn spans_are_counted_in_characters_and_each_kept_once() {
+        assert_eq!(spans_of("çağrı öztürk"), ["ağrı öztü"]);
+        assert_eq!(spans_of("abcd efgh abcd efgh"), ["abcd efgh", "efgh abcd"]);
+    }
+
+    #[test]
+    fn no_span_crosses_from_one_field_into_the_next() {
+        assert!(spans_of("budi wa\u{1f}wati@x.id").is_empty());
+        assert!(span_of_term("budi wa\u{1f}wati").is_none());
+    }
+
+    #[test]
+    fn a_term_is_found_by_its_first_span() {
+        assert_eq!(span_of_term("hafari hartono"), Some("fari hart".to_owned()));
+        assert_eq!(
+            span_of_term("dewi ayu lestari"),
+            Some("dewi ayu ".to_owned()),
+            "a span may hold another space"
+        );
+        assert_eq!(span_of_term("budi s"), None);
+    }
+
+    proptest! {
+        /// What the index is for: a text holds every term found in it by a span, so no
+        /// match is ever missed by looking its span up.
+        #[test]
+        fn every_text_holding_a_term_holds_its_span(
+            text in "[ab \u{1f}ç]{0,40}",
+            start in 0usize..40,
+            len in 0usize..40,
+        ) {
+            let chars: Vec<char> = text.chars().collect();
+            let start = start.min(chars.len());
+            let end = (start + len).min(chars.len());
+            let term: String = chars[start..end].iter().collect();
+            if let Some(span) = span_of_term(&term) {
+                prop_assert!(spans_of(&text).contains(&span), "{term:?} in {text:?}");
+            }
+        }
+    }
+}
