@@ -1016,10 +1016,11 @@ mod tests {
             ("budi santoso", (vec![], 0)),
             ("wati santoso", (vec!["Wati Santoso Dewi".to_owned()], 1)),
         ];
-        // The feed of changes lists the same matches, and the deleted contact.
-        let feed = |conn: &Connection| {
+        // The feed of changes lists the same matches, and the deleted contact, whether
+        // the term is found by its trigrams or by its span.
+        let feed = |conn: &Connection, term: &str| {
             let params = [
-                ("search", "santoso"),
+                ("search", term),
                 ("updated_since", "2000-01-01T00:00:00Z"),
                 ("include_deleted", "true"),
             ];
@@ -1029,15 +1030,21 @@ mod tests {
             vec!["(deleted)".to_owned(), "Wati Santoso Dewi".to_owned()],
             2,
         );
-        for (term, answer) in &expected {
-            assert_eq!(&found(&conn, ws, term), answer, "queued, {term:?}");
-        }
-        assert_eq!(feed(&conn), expected_feed, "queued, the feed");
+        let check = |conn: &Connection, label: &str| {
+            for (term, answer) in &expected {
+                assert_eq!(&found(conn, ws, term), answer, "{label}, {term:?}");
+            }
+            for term in ["santoso", "wati santoso"] {
+                assert_eq!(
+                    feed(conn, term),
+                    expected_feed,
+                    "{label}, the feed {term:?}"
+                );
+            }
+        };
+        check(&conn, "queued");
         apply_search_queue(&conn).unwrap();
         assert_eq!(queued_changes(&conn).unwrap(), 0);
-        for (term, answer) in &expected {
-            assert_eq!(&found(&conn, ws, term), answer, "applied, {term:?}");
-        }
-        assert_eq!(feed(&conn), expected_feed, "applied, the feed");
+        check(&conn, "applied");
     }
 }
