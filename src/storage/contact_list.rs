@@ -15,7 +15,7 @@ use super::deep_pages::{self, created_in_seq_order};
 use super::list_order::{limit_offset, ListOrder, TopRanked, LIMIT_OFFSET};
 use super::name_pages::name_page;
 use super::search_queue::queued_changes;
-use super::space_spans::span_of_term;
+use super::space_spans::{span_of_term, span_query};
 use super::tag_filter::{has_tag, rarest_first, tag_members, tag_values, tagged_page, PageSeqs};
 use super::trigrams::{candidate_query, TrigramCounts};
 use super::workspaces::kept_contact_count;
@@ -429,7 +429,11 @@ impl Candidates {
                 "rowid",
                 expression,
             ),
-            Lookup::Span(span) => ("SELECT seq FROM space_spans WHERE span = ?", "seq", span),
+            Lookup::Span(span) => (
+                "SELECT rowid AS seq FROM space_spans WHERE space_spans MATCH ?",
+                "rowid",
+                span_query(&span),
+            ),
         };
         let mut values = vec![SqlValue::Text(value)];
         // The queue is empty whenever the writer has been idle: the index alone is then

@@ -136,8 +136,8 @@ impl ContactImporter {
         Ok(())
     }
 
-    /// Ends the import. When it indexed more than one batch, the search index is merged
-    /// into one segment.
+    /// Ends the import. When it indexed more than one batch, the search indexes (the
+    /// trigrams and the spaces' spans) are each merged into one segment.
     ///
     /// Each batch's index entries go to disk as a segment of their own, and FTS5 merges
     /// segments a little at every later commit. Left as they were, a million imported
@@ -147,9 +147,9 @@ impl ContactImporter {
     pub fn finish(self, conn: &mut Connection) -> Result<(), StorageError> {
         if self.indexed_batches > 1 {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
-                "INSERT INTO contacts_fts (contacts_fts) VALUES ('optimize')",
-                [],
+            tx.execute_batch(
+                "INSERT INTO contacts_fts (contacts_fts) VALUES ('optimize');
+                 INSERT INTO space_spans (space_spans) VALUES ('optimize');",
             )?;
             tx.commit()?;
         }
@@ -188,13 +188,14 @@ mod tests {
         NewContact::from_json(&body, &crate::domain::PhoneRules::default()).unwrap()
     }
 
-    /// How many segments the search index has, from FTS5's structure record: a 4-byte
-    /// cookie, a 4-byte marker in its second version (which contentless_delete uses),
-    /// then varints for the number of levels and of segments.
-    fn search_segments(conn: &Connection) -> u64 {
+    /// How many segments a search index (`contacts_fts` or `space_spans`) has, from
+    /// FTS5's structure record: a 4-byte cookie, a 4-byte marker in its second version
+    /// (which contentless_delete uses), then varints for the number of levels and of
+    /// segments.
+    fn search_segments(conn: &Connection, index: &str) -> u64 {
         let structure: Vec<u8> = conn
             .query_row(
-                "SELECT block FROM contacts_fts_data WHERE id = 10",
+                &format!("SELECT block FROM {index}_data WHERE id = 10"),
                 [],
                 |r| r.get(0),
             )
@@ -224,12 +225,25 @@ mod tests {
         let (mut conn, ws) = test_database();
         let mut importer = ContactImporter::new(ws);
         for phone in ["628111111111", "628222222222", "628333333333"] {
-            let batch = [contact(json!({"phone": phone, "name": "Budi"}))];
+            let batch = [contact(json!({"phone": phone, "name": "Budi Santoso"}))];
             importer.write_batch(&mut conn, &batch).unwrap();
         }
-        assert_eq!(search_segments(&conn), 3, "a segment per batch");
+        for index in ["contacts_fts", "space_spans"] {
+            assert_eq!(
+                search_segments(&conn, index),
+                3,
+                "{index}: a segment per batch"
+            );
+        }
         importer.finish(&mut conn).unwrap();
-        assert_eq!(search_segments(&conn), 1);
+        for index in ["contacts_fts", "space_spans"] {
+            assert_eq!(search_segments(&conn, index), 1, "{index}");
+        }
+        assert_eq!(
+            crate::storage::space_spans::rows_holding(&conn, "budi sant"),
+            [1, 2, 3],
+            "every contact is still found by its span"
+        );
         let found: i64 = conn
             .query_row(
                 "SELECT count(*) FROM contacts_fts WHERE contacts_fts MATCH 'bud'",
@@ -262,7 +276,11 @@ mod tests {
                 duplicates: 1
             }
         );
-        assert_eq!(search_segments(&conn), 1, "the index was written once");
+        assert_eq!(
+            search_segments(&conn, "contacts_fts"),
+            1,
+            "the index was written once"
+        );
         let times: i64 = conn
             .query_row("SELECT count(DISTINCT created_at) FROM contacts", [], |r| {
                 r.get(0)

@@ -10,7 +10,7 @@ use super::StorageError;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// The `user_version` that `schema.sql` sets.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Version 2 rebuilt the trigram index as one text column without positions
 /// (`detail=none`). A version 1 file loses its old index before the schema is applied
@@ -77,6 +77,11 @@ const FILL_V5_TAG_NAMES: &str = "
 /// loses the wide index before the schema is applied, which builds the narrow one.
 const DROP_V5_SEARCH_ROWS: &str = "DROP INDEX IF EXISTS contacts_search_rows;";
 
+/// Version 7 kept the spaces' spans (space_spans.rs) in a table keyed by span; version 8
+/// keeps them in a full-text index. A version 7 file loses the table before the schema
+/// is applied; every older file has the index filled from its contacts after.
+const DROP_V7_SPANS_TABLE: &str = "DROP TABLE IF EXISTS space_spans;";
+
 /// Brings the database to [`SCHEMA_VERSION`], in one transaction: either the whole
 /// schema is there afterwards or nothing changed. A database from a newer kontak is
 /// refused rather than half-understood.
@@ -110,6 +115,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     if older_than(6) {
         tx.execute_batch(DROP_V5_SEARCH_ROWS)?;
     }
+    if from == 7 {
+        tx.execute_batch(DROP_V7_SPANS_TABLE)?;
+    }
     tx.execute_batch(SCHEMA_SQL)?;
     if from == 1 {
         tx.execute_batch(FILL_SEARCH_INDEX)?;
@@ -123,9 +131,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     if older_than(5) {
         tx.execute_batch(FILL_V5_TAG_NAMES)?;
     }
-    // Version 7 keeps the spaces' spans for whole-name searches (space_spans.rs); an
-    // older file has them filled from its contacts.
-    if older_than(7) {
+    if older_than(8) {
         fill_spans(&tx)?;
     }
     tx.commit()?;
@@ -162,6 +168,7 @@ fn add_missing_columns(
 mod tests {
     use super::*;
     use crate::storage::maintenance::integrity_problems;
+    use crate::storage::space_spans::rows_holding;
     use crate::storage::tags::tag_names_from_column;
 
     /// The first column of every row `sql` selects, as text.
@@ -422,6 +429,33 @@ mod tests {
     }
 
     #[test]
+    fn a_version_7_database_gets_its_spaces_spans_indexed_from_its_contacts() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        // Turn it into a version 7 file: the spans in a table keyed by span.
+        conn.execute_batch(
+            "DROP TABLE space_spans;
+             CREATE TABLE space_spans (
+                 span TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (span, seq)
+             ) STRICT, WITHOUT ROWID;
+             CREATE INDEX space_spans_by_seq ON space_spans(seq);
+             INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 'now');
+             INSERT INTO contacts (seq, id, workspace_id, phone, name, search_text,
+                                   created_at, updated_at)
+             VALUES (4, 'a', 1, '+62811', 'Budi Santoso', 'budi santoso' || char(31), 'now', 'now');
+             INSERT INTO space_spans (span, seq) VALUES ('budi sant', 4);
+             PRAGMA user_version = 7;",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        assert_eq!(rows_holding(&conn, "budi sant"), [4]);
+        assert_eq!(integrity_problems(&conn).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
     fn a_version_6_database_gets_its_spaces_spans_from_its_contacts() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
@@ -441,8 +475,9 @@ mod tests {
         migrate(&mut conn).unwrap();
 
         assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
-        let spans = texts(&conn, "SELECT span || ' ' || seq FROM space_spans");
-        assert_eq!(spans, ["budi sant 4"]);
+        assert_eq!(rows_holding(&conn, "budi sant"), [4]);
+        let indexed = texts(&conn, "SELECT CAST(rowid AS TEXT) FROM space_spans");
+        assert_eq!(indexed, ["4"], "a contact without spans is not indexed");
     }
 
     #[test]

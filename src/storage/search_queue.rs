@@ -77,6 +77,7 @@ pub fn apply_search_queue(conn: &Connection) -> Result<(), StorageError> {
 mod tests {
     use super::*;
     use crate::storage::schema;
+    use crate::storage::space_spans::rows_holding;
 
     fn found(conn: &Connection, trigram: &str) -> Vec<i64> {
         conn.prepare("SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?1")
@@ -135,25 +136,32 @@ mod tests {
             "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 'now');
              INSERT INTO contacts (seq, id, workspace_id, phone, search_text, created_at, updated_at)
              VALUES (1, 'a', 1, '+628111', 'budi santoso' || char(31), 'now', 'now'),
-                    (2, 'b', 1, '+628222', 'wati santoso' || char(31), 'now', 'now');",
+                    (2, 'b', 1, '+628222', 'wati santoso' || char(31), 'now', 'now'),
+                    (3, 'c', 1, '+628333', 'ani' || char(31), 'now', 'now');",
         )
         .unwrap();
         apply_search_queue(&tx).unwrap();
         tx.execute_batch(
             "UPDATE contacts SET search_text = 'dewi lestari' || char(31) WHERE seq = 1;
-             DELETE FROM contacts WHERE seq = 2;",
+             DELETE FROM contacts WHERE seq IN (2, 3);",
         )
         .unwrap();
         apply_search_queue(&tx).unwrap();
         tx.commit().unwrap();
 
-        let spans: Vec<(String, i64)> = conn
-            .prepare("SELECT span, seq FROM space_spans ORDER BY span")
-            .unwrap()
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(spans, [("dewi lest".to_owned(), 1)]);
+        assert_eq!(rows_holding(&conn, "dewi lest"), [1]);
+        assert!(
+            rows_holding(&conn, "budi sant").is_empty(),
+            "the old name's"
+        );
+        assert!(
+            rows_holding(&conn, "wati sant").is_empty(),
+            "the deleted row's"
+        );
+        conn.execute(
+            "INSERT INTO space_spans (space_spans, rank) VALUES ('integrity-check', 0)",
+            [],
+        )
+        .unwrap();
     }
 }

@@ -10,7 +10,11 @@
 //! space. For "hafari hartono" those are exactly its 268 rows.
 //!
 //! The spans are kept with the trigram index, from the same queue (search_queue.rs),
-//! and searches take queued changes into account the same way.
+//! and searches take queued changes into account the same way. They live in a
+//! full-text index of their own, each span hex-encoded into one token, rather than in
+//! a table keyed by span: a batch of new contacts' spans landed all over such a
+//! table's pages, and writing them cost 16-connection creates about a tenth of their
+//! throughput (bench/ANALYSIS.md); the index writes each batch as one segment.
 
 use rusqlite::Connection;
 
@@ -45,19 +49,34 @@ pub fn span_of_term(term: &str) -> Option<String> {
     spans_of(term).into_iter().next()
 }
 
+/// The spans of `text` as the index's text: each hex-encoded, so that it is one token
+/// whatever characters it holds. Empty when it has none.
+fn indexed_text(text: &str) -> String {
+    spans_of(text)
+        .iter()
+        .map(hex::encode)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The full-text query that finds the rows holding `span`.
+pub fn span_query(span: &str) -> String {
+    format!("\"{}\"", hex::encode(span))
+}
+
 /// Keeps the spans of a row's text: a queued change that adds the row.
 pub fn add_spans(conn: &Connection, seq: i64, text: &str) -> Result<(), StorageError> {
-    let mut add =
-        conn.prepare_cached("INSERT OR IGNORE INTO space_spans (span, seq) VALUES (?1, ?2)")?;
-    for span in spans_of(text) {
-        add.execute((span, seq))?;
+    let spans = indexed_text(text);
+    if !spans.is_empty() {
+        conn.prepare_cached("INSERT INTO space_spans (rowid, spans) VALUES (?1, ?2)")?
+            .execute((seq, spans))?;
     }
     Ok(())
 }
 
 /// Forgets a row's spans: a queued change that takes the row out.
 pub fn remove_spans(conn: &Connection, seq: i64) -> Result<(), StorageError> {
-    conn.prepare_cached("DELETE FROM space_spans WHERE seq = ?1")?
+    conn.prepare_cached("DELETE FROM space_spans WHERE rowid = ?1")?
         .execute([seq])?;
     Ok(())
 }
@@ -73,6 +92,17 @@ pub fn fill_spans(conn: &Connection) -> Result<(), StorageError> {
         add_spans(conn, row.get(0)?, &text)?;
     }
     Ok(())
+}
+
+/// The rows the index finds holding `span`, in seq order.
+#[cfg(test)]
+pub fn rows_holding(conn: &Connection, span: &str) -> Vec<i64> {
+    conn.prepare("SELECT rowid FROM space_spans WHERE space_spans MATCH ?1")
+        .unwrap()
+        .query_map([span_query(span)], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
 }
 
 #[cfg(test)]
@@ -111,6 +141,18 @@ mod tests {
             "a span may hold another space"
         );
         assert_eq!(span_of_term("budi s"), None);
+    }
+
+    #[test]
+    fn a_span_of_any_characters_finds_exactly_its_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::storage::schema::migrate(&mut conn).unwrap();
+        add_spans(&conn, 7, "çağrı o'brien-x\u{1f}c@x.id\u{1f}62811").unwrap();
+        add_spans(&conn, 8, "çağrı o'bryan\u{1f}\u{1f}62812").unwrap();
+        assert_eq!(rows_holding(&conn, "ağrı o'br"), [7, 8]);
+        assert_eq!(rows_holding(&conn, "ağrı o'bx"), Vec::<i64>::new());
+        remove_spans(&conn, 7).unwrap();
+        assert_eq!(rows_holding(&conn, "ağrı o'br"), [8]);
     }
 
     proptest! {
