@@ -7,6 +7,8 @@
 # Usage: bench/ab.sh OLD_BINARY NEW_BINARY DATABASE WORKSPACE [REQUEST]
 #   REQUEST  a GET path and query (default: the first page), or "create"
 #   env      ROUNDS (default 5; at most 9 for create), CONNS (16), SECS (8)
+# For creates, DATABASE should be a plain import: bench/run.sh's own create scenarios
+# use the same phone digits, so on its database the first rounds' creates are 409s.
 #
 # Each server first gets 2 s of the same load, not counted (its first requests check
 # the key with argon2 and find its caches cold). Prints each run, then each build's
@@ -15,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-USAGE_LINES=7,9
+USAGE_LINES=7,11
 . bench/two_builds.sh "$@"
 ROUNDS=${ROUNDS:-5}
 CONNS=${CONNS:-16}
