@@ -181,6 +181,20 @@ mod tests {
             .unwrap()
     }
 
+    /// Workspace 1 and these contacts (`rows` of seq, id, workspace_id, phone, name,
+    /// search_text, created_at, updated_at), with the search queue applied, as a
+    /// server leaves a file when it has been idle.
+    fn indexed_contacts(conn: &Connection, rows: &str) {
+        conn.execute_batch(&format!(
+            "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 'now');
+             INSERT INTO contacts (seq, id, workspace_id, phone, name, search_text,
+                                   created_at, updated_at)
+             VALUES {rows};"
+        ))
+        .unwrap();
+        crate::storage::search_queue::apply_search_queue(conn).unwrap();
+    }
+
     #[test]
     fn schema_sql_sets_the_version_the_code_expects() {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -432,6 +446,10 @@ mod tests {
     fn a_version_7_database_gets_its_spaces_spans_indexed_from_its_contacts() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
+        indexed_contacts(
+            &conn,
+            "(4, 'a', 1, '+62811', 'Budi Santoso', 'budi santoso' || char(31), 'now', 'now')",
+        );
         // Turn it into a version 7 file: the spans in a table keyed by span.
         conn.execute_batch(
             "DROP TABLE space_spans;
@@ -439,10 +457,6 @@ mod tests {
                  span TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (span, seq)
              ) STRICT, WITHOUT ROWID;
              CREATE INDEX space_spans_by_seq ON space_spans(seq);
-             INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 'now');
-             INSERT INTO contacts (seq, id, workspace_id, phone, name, search_text,
-                                   created_at, updated_at)
-             VALUES (4, 'a', 1, '+62811', 'Budi Santoso', 'budi santoso' || char(31), 'now', 'now');
              INSERT INTO space_spans (span, seq) VALUES ('budi sant', 4);
              PRAGMA user_version = 7;",
         )
@@ -456,21 +470,50 @@ mod tests {
     }
 
     #[test]
-    fn a_version_6_database_gets_its_spaces_spans_from_its_contacts() {
+    fn changes_queued_in_an_older_file_reach_the_spans_once() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
-        // Turn it into a version 6 file: no spans, one contact with a whole name and
-        // one without a name.
+        // A version 6 file whose last changes still wait in the queue: a new contact
+        // and a renamed one, neither in any index yet.
         conn.execute_batch(
             "DROP TABLE space_spans;
              INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 'now');
              INSERT INTO contacts (seq, id, workspace_id, phone, name, search_text,
                                    created_at, updated_at)
              VALUES (4, 'a', 1, '+62811', 'Budi Santoso', 'budi santoso' || char(31), 'now', 'now'),
-                    (5, 'b', 1, '+62812', NULL, char(31), 'now', 'now');
+                    (5, 'b', 1, '+62812', 'Wati Santoso', 'wati santoso' || char(31), 'now', 'now');
+             UPDATE contacts SET search_text = 'wati lestari' || char(31) WHERE seq = 5;
              PRAGMA user_version = 6;",
         )
         .unwrap();
+
+        migrate(&mut conn).unwrap();
+        crate::storage::search_queue::apply_search_queue(&conn).unwrap();
+
+        assert_eq!(rows_holding(&conn, "budi sant"), [4]);
+        assert_eq!(rows_holding(&conn, "wati lest"), [5]);
+        assert!(rows_holding(&conn, "wati sant").is_empty());
+        conn.execute(
+            "INSERT INTO space_spans (space_spans, rank) VALUES ('integrity-check', 0)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(integrity_problems(&conn).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_version_6_database_gets_its_spaces_spans_from_its_contacts() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        // One contact with a whole name and one without a name.
+        indexed_contacts(
+            &conn,
+            "(4, 'a', 1, '+62811', 'Budi Santoso', 'budi santoso' || char(31), 'now', 'now'),
+             (5, 'b', 1, '+62812', NULL, char(31), 'now', 'now')",
+        );
+        // Turn it into a version 6 file: no spans.
+        conn.execute_batch("DROP TABLE space_spans; PRAGMA user_version = 6;")
+            .unwrap();
 
         migrate(&mut conn).unwrap();
 

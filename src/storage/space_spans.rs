@@ -82,10 +82,14 @@ pub fn remove_spans(conn: &Connection, seq: i64) -> Result<(), StorageError> {
 }
 
 /// Fills the spans from every contact's current text, as the trigger queues it: for a
-/// file from before they were kept. Changes still queued are applied on top later.
+/// file from before they were kept. A contact whose change still waits in the queue is
+/// left to the queue, which adds it when applied: filled now too, it would be added
+/// twice.
 pub fn fill_spans(conn: &Connection) -> Result<(), StorageError> {
-    let mut contacts =
-        conn.prepare("SELECT seq, search_text || char(31) || substr(phone, 2) FROM contacts")?;
+    let mut contacts = conn.prepare(
+        "SELECT seq, search_text || char(31) || substr(phone, 2) FROM contacts
+          WHERE seq NOT IN (SELECT seq FROM search_queue)",
+    )?;
     let mut rows = contacts.query([])?;
     while let Some(row) = rows.next()? {
         let text: String = row.get(1)?;
