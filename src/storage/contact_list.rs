@@ -15,7 +15,7 @@ use super::deep_pages::{self, created_in_seq_order};
 use super::list_order::{limit_offset, ListOrder, TopRanked, LIMIT_OFFSET};
 use super::name_pages::name_page;
 use super::search_queue::queued_changes;
-use super::space_spans::{span_of_term, span_query};
+use super::space_spans::spans_query;
 use super::tag_filter::{has_tag, rarest_first, tag_members, tag_values, tagged_page, PageSeqs};
 use super::trigrams::{candidate_query, TrigramCounts};
 use super::workspaces::kept_contact_count;
@@ -427,7 +427,7 @@ impl Candidates {
         // Both are full-text indexes whose rowid is the contact's seq.
         let (index, query) = match lookup {
             Lookup::Trigrams(expression) => ("contacts_fts", expression),
-            Lookup::Span(span) => ("space_spans", span_query(&span)),
+            Lookup::Spans(query) => ("space_spans", query),
         };
         let indexed = format!("SELECT rowid AS seq FROM {index} WHERE {index} MATCH ?");
         let mut values = vec![SqlValue::Text(query)];
@@ -458,13 +458,13 @@ impl Candidates {
 enum Lookup {
     /// The trigram index, with this full-text query.
     Trigrams(String),
-    /// The spaces' spans (space_spans.rs), with the term's span.
-    Span(String),
+    /// The spaces' spans (space_spans.rs), with this full-text query.
+    Spans(String),
 }
 
 impl Lookup {
     /// A term with [`SIDE`](super::space_spans::SIDE) characters either side of a space
-    /// is found by its span; any other of three characters or more by its trigrams.
+    /// is found by its spans; any other of three characters or more by its trigrams.
     /// `None` for a shorter term.
     fn of(
         conn: &Connection,
@@ -474,8 +474,8 @@ impl Lookup {
         let folded = search.folded();
         // A phone-like term is also looked for as digits, which no span holds.
         if search.phone_digits().is_none() {
-            if let Some(span) = span_of_term(folded) {
-                return Ok(Some(Self::Span(span)));
+            if let Some(query) = spans_query(folded) {
+                return Ok(Some(Self::Spans(query)));
             }
         }
         let texts: Vec<&str> = std::iter::once(folded)
@@ -920,11 +920,13 @@ mod tests {
         let rename = json!({"name": "Kontak 1 Baru"});
         patch_each(&mut conn, acme, acme_ids.iter().skip(3).step_by(11), rename);
         delete_each(&mut conn, acme, acme_ids.iter().step_by(9));
-        // By trigrams, by phone digits, and by a span ("ntak 1 wi").
+        // By trigrams, by phone digits, by a span ("ntak 1 wi"), and by two ("ntak 12
+        // w", "k 12 wija").
         let searches = [
             ("ontak 1", "instr(c.search_text, 'ontak 1') > 0"),
             ("1100", "instr(c.phone, '1100') > 0"),
             ("ntak 1 wija", "instr(c.search_text, 'ntak 1 wija') > 0"),
+            ("ntak 12 wija", "instr(c.search_text, 'ntak 12 wija') > 0"),
         ];
         let check = |conn: &Connection, label: &str| {
             for (term, condition) in searches {

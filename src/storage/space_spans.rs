@@ -5,9 +5,9 @@
 //! "hafari hartono" (268 matches) read the row lists of "haf" and "rto", 16,531 and
 //! 16,458 rows, to intersect them. Where two words meet is far rarer than either word.
 //! So each space in a contact's text is also kept with the [`SIDE`] characters either
-//! side of it, as one span ("fari hart"), and a term holding such a span finds its
-//! candidates there: every text holding the term holds the span, centred on the same
-//! space. For "hafari hartono" those are exactly its 268 rows.
+//! side of it, as one span ("fari hart"), and a term with spans finds its candidates
+//! there: every text holding the term holds each of its spans, centred on the same
+//! spaces. For "hafari hartono" those are exactly its 268 rows.
 //!
 //! The spans are kept with the trigram index, from the same queue (search_queue.rs),
 //! and searches take queued changes into account the same way. They live in a
@@ -43,10 +43,24 @@ pub fn spans_of(text: &str) -> Vec<String> {
     spans
 }
 
-/// The span a search term's candidates can be found by: that of its first space with
-/// [`SIDE`] characters either side. `None` when it has no such space.
-pub fn span_of_term(term: &str) -> Option<String> {
-    spans_of(term).into_iter().next()
+/// At most this many of a term's spans go into its query. Each narrows the candidates
+/// further, and FTS5 reads its row list only where the others leave rows to look at.
+const MAX_QUERIED: usize = 4;
+
+/// The full-text query that finds the rows holding all of a search term's spans (its
+/// first [`MAX_QUERIED`]): every text holding the term holds each of them, centred on
+/// the same space. `None` when the term has no span.
+pub fn spans_query(term: &str) -> Option<String> {
+    let spans = spans_of(term);
+    if spans.is_empty() {
+        return None;
+    }
+    let quoted: Vec<String> = spans
+        .iter()
+        .take(MAX_QUERIED)
+        .map(|span| format!("\"{}\"", hex::encode(span)))
+        .collect();
+    Some(quoted.join(" AND "))
 }
 
 /// The spans of `text` as the index's text: each hex-encoded, so that it is one token
@@ -57,11 +71,6 @@ fn indexed_text(text: &str) -> String {
         .map(hex::encode)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// The full-text query that finds the rows holding `span`.
-pub fn span_query(span: &str) -> String {
-    format!("\"{}\"", hex::encode(span))
 }
 
 /// Keeps the spans of a row's text: a queued change that adds the row.
@@ -98,12 +107,14 @@ pub fn fill_spans(conn: &Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// The rows the index finds holding `span`, in seq order.
+/// The rows the index finds holding every span of `term` (a span alone is a term whose
+/// only span is itself), in seq order.
 #[cfg(test)]
-pub fn rows_holding(conn: &Connection, span: &str) -> Vec<i64> {
+pub fn rows_holding(conn: &Connection, term: &str) -> Vec<i64> {
+    let query = spans_query(term).expect("a term with a span");
     conn.prepare("SELECT rowid FROM space_spans WHERE space_spans MATCH ?1")
         .unwrap()
-        .query_map([span_query(span)], |row| row.get(0))
+        .query_map([query], |row| row.get(0))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
@@ -133,18 +144,13 @@ mod tests {
     #[test]
     fn no_span_crosses_from_one_field_into_the_next() {
         assert!(spans_of("budi wa\u{1f}wati@x.id").is_empty());
-        assert!(span_of_term("budi wa\u{1f}wati").is_none());
+        assert!(spans_query("budi wa\u{1f}wati").is_none());
     }
 
     #[test]
-    fn a_term_is_found_by_its_first_span() {
-        assert_eq!(span_of_term("hafari hartono"), Some("fari hart".to_owned()));
-        assert_eq!(
-            span_of_term("dewi ayu lestari"),
-            Some("dewi ayu ".to_owned()),
-            "a span may hold another space"
-        );
-        assert_eq!(span_of_term("budi s"), None);
+    fn a_span_may_hold_another_space() {
+        assert_eq!(spans_of("dewi ayu lestari"), ["dewi ayu ", " ayu lest"]);
+        assert!(spans_query("budi s").is_none());
     }
 
     #[test]
@@ -159,11 +165,23 @@ mod tests {
         assert_eq!(rows_holding(&conn, "ağrı o'br"), [8]);
     }
 
+    #[test]
+    fn a_term_finds_the_rows_holding_all_its_spans() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::storage::schema::migrate(&mut conn).unwrap();
+        add_spans(&conn, 7, "budi santoso wijaya").unwrap();
+        add_spans(&conn, 8, "budi santoso").unwrap();
+        add_spans(&conn, 9, "wati santoso wijaya").unwrap();
+        assert_eq!(rows_holding(&conn, "budi santoso wijaya"), [7]);
+        assert_eq!(rows_holding(&conn, "budi santoso"), [7, 8]);
+        assert_eq!(rows_holding(&conn, "santoso wijaya"), [7, 9]);
+    }
+
     proptest! {
-        /// What the index is for: a text holds every term found in it by a span, so no
-        /// match is ever missed by looking its span up.
+        /// What the index is for: a text holds every span of every term found in it, so
+        /// no match is ever missed by looking its spans up.
         #[test]
-        fn every_text_holding_a_term_holds_its_span(
+        fn every_text_holding_a_term_holds_its_spans(
             text in "[ab \u{1f}ç]{0,40}",
             start in 0usize..40,
             len in 0usize..40,
@@ -172,8 +190,9 @@ mod tests {
             let start = start.min(chars.len());
             let end = (start + len).min(chars.len());
             let term: String = chars[start..end].iter().collect();
-            if let Some(span) = span_of_term(&term) {
-                prop_assert!(spans_of(&text).contains(&span), "{term:?} in {text:?}");
+            let held = spans_of(&text);
+            for span in spans_of(&term) {
+                prop_assert!(held.contains(&span), "{span:?} of {term:?} in {text:?}");
             }
         }
     }
