@@ -88,17 +88,31 @@ mod tests {
             .unwrap()
     }
 
+    /// Workspace 1 and a contact for each (seq, phone, folded name), with no email.
+    fn insert_contacts(conn: &Connection, contacts: &[(i64, &str, &str)]) {
+        conn.execute(
+            "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 'now')",
+            [],
+        )
+        .unwrap();
+        for &(seq, phone, name) in contacts {
+            conn.execute(
+                "INSERT INTO contacts (seq, id, workspace_id, phone, search_text, created_at, updated_at)
+                 VALUES (?1, ?1, 1, ?2, ?3 || char(31), 'now', 'now')",
+                (seq, phone, name),
+            )
+            .unwrap();
+        }
+    }
+
     #[test]
     fn changes_in_one_transaction_reach_the_index_in_order() {
         let mut conn = Connection::open_in_memory().unwrap();
         schema::migrate(&mut conn).unwrap();
         let tx = conn.transaction().unwrap();
+        insert_contacts(&tx, &[(1, "+628111", "budi"), (2, "+628222", "wati")]);
         tx.execute_batch(
-            "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 'now');
-             INSERT INTO contacts (seq, id, workspace_id, phone, search_text, created_at, updated_at)
-             VALUES (1, 'a', 1, '+628111', 'budi' || char(31), 'now', 'now'),
-                    (2, 'b', 1, '+628222', 'wati' || char(31), 'now', 'now');
-             UPDATE contacts SET search_text = 'sari' || char(31) WHERE seq = 1;
+            "UPDATE contacts SET search_text = 'sari' || char(31) WHERE seq = 1;
              DELETE FROM contacts WHERE seq = 2;",
         )
         .unwrap();
@@ -132,14 +146,14 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         schema::migrate(&mut conn).unwrap();
         let tx = conn.transaction().unwrap();
-        tx.execute_batch(
-            "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 'now');
-             INSERT INTO contacts (seq, id, workspace_id, phone, search_text, created_at, updated_at)
-             VALUES (1, 'a', 1, '+628111', 'budi santoso' || char(31), 'now', 'now'),
-                    (2, 'b', 1, '+628222', 'wati santoso' || char(31), 'now', 'now'),
-                    (3, 'c', 1, '+628333', 'ani' || char(31), 'now', 'now');",
-        )
-        .unwrap();
+        insert_contacts(
+            &tx,
+            &[
+                (1, "+628111", "budi santoso"),
+                (2, "+628222", "wati santoso"),
+                (3, "+628333", "ani"),
+            ],
+        );
         apply_search_queue(&tx).unwrap();
         tx.execute_batch(
             "UPDATE contacts SET search_text = 'dewi lestari' || char(31) WHERE seq = 1;

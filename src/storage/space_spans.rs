@@ -153,10 +153,16 @@ mod tests {
         assert!(spans_query("budi s").is_none());
     }
 
-    #[test]
-    fn a_span_of_any_characters_finds_exactly_its_rows() {
+    /// An empty database with the schema, whose spans the test adds itself.
+    fn spans_database() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
         crate::storage::schema::migrate(&mut conn).unwrap();
+        conn
+    }
+
+    #[test]
+    fn a_span_of_any_characters_finds_exactly_its_rows() {
+        let conn = spans_database();
         add_spans(&conn, 7, "çağrı o'brien-x\u{1f}c@x.id\u{1f}62811").unwrap();
         add_spans(&conn, 8, "çağrı o'bryan\u{1f}\u{1f}62812").unwrap();
         assert_eq!(rows_holding(&conn, "ağrı o'br"), [7, 8]);
@@ -167,8 +173,7 @@ mod tests {
 
     #[test]
     fn a_term_finds_the_rows_holding_all_its_spans() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::storage::schema::migrate(&mut conn).unwrap();
+        let conn = spans_database();
         add_spans(&conn, 7, "budi santoso wijaya").unwrap();
         add_spans(&conn, 8, "budi santoso").unwrap();
         add_spans(&conn, 9, "wati santoso wijaya").unwrap();
