@@ -143,8 +143,20 @@ run_scenarios() {
         CONNS=$SEARCH_CONNECTIONS SECS=$SEARCH_DURATION scenario "$system" "search_$kind" get "$(printf "$search_fmt" "$(search_param "$system" "$(term "$kind")")")"
     done
     meta "${system}_peak_rss_reads_kib" "$(rss_kib)"
+    # kontak's creates are compared with the floor, so the floor is measured again
+    # just before and just after them: the machine's speed drifts by a third within
+    # minutes, and the first floor was taken several minutes earlier.
+    if [ "$system" = kontak ]; then floor_sample floor_before_create; fi
     TAG=1 scenario "$system" create create "$list"
+    if [ "$system" = kontak ]; then floor_sample floor_after_create; fi
     TAG=2 scenario "$system" mix_90_10 mix "$list"
+}
+# floor_sample KEY: the single-row floor again (5 s), kept in meta.json as KEY.
+floor_sample() {
+    local line
+    line=$("$ROOT/target/release/examples/sqlite_floor" "$OUT/floor.db" 5)
+    echo "floor $1 $line" >&2
+    meta "$1" "$line"
 }
 search_param() {
     if [ "$1" = kontak ]; then urlq "$2"; else urlq "(name~'$2'||email~'$2'||phone~'$2')"; fi
