@@ -18,6 +18,7 @@
 
 use rusqlite::Connection;
 
+use super::trigrams::quoted;
 use super::StorageError;
 
 /// Characters kept on each side of a space. Fewer would make spans commoner; more would
@@ -58,7 +59,7 @@ pub fn spans_query(term: &str) -> Option<String> {
     let quoted: Vec<String> = spans
         .iter()
         .take(MAX_QUERIED)
-        .map(|span| format!("\"{}\"", hex::encode(span)))
+        .map(|span| quoted(&hex::encode(span)))
         .collect();
     Some(quoted.join(" AND "))
 }

@@ -145,8 +145,8 @@ fn choose(mut counted: Vec<Counted>) -> Vec<String> {
     chosen.into_iter().map(|c| c.trigram).collect()
 }
 
-/// A trigram as a quoted string: nothing in it is query syntax.
-fn quoted(text: &str) -> String {
+/// A term of a full-text query as a quoted string: nothing in it is query syntax.
+pub(super) fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
