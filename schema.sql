@@ -157,38 +157,47 @@ CREATE VIRTUAL TABLE IF NOT EXISTS contacts_fts_terms USING fts5vocab(contacts_f
 -- import merging them (a bench of 200,000 rows: 5.9 s through triggers, 0.9 s applied
 -- in one go).
 CREATE TABLE IF NOT EXISTS search_queue (
-    id   INTEGER PRIMARY KEY,
-    seq  INTEGER NOT NULL,
-    text TEXT                -- what to index for the row; NULL takes the row out
+    id           INTEGER PRIMARY KEY,
+    seq          INTEGER NOT NULL,
+    text         TEXT,       -- what to index for the row; NULL takes the row out
+    workspace_id INTEGER     -- the row's, with its text: its email domain's token holds it
 ) STRICT;
 
 CREATE TRIGGER IF NOT EXISTS contacts_fts_insert AFTER INSERT ON contacts BEGIN
-    INSERT INTO search_queue (seq, text)
-    VALUES (new.seq, new.search_text || char(31) || substr(new.phone, 2));
+    INSERT INTO search_queue (seq, text, workspace_id)
+    VALUES (new.seq, new.search_text || char(31) || substr(new.phone, 2), new.workspace_id);
 END;
 
 CREATE TRIGGER IF NOT EXISTS contacts_fts_update AFTER UPDATE OF search_text, phone ON contacts BEGIN
     INSERT INTO search_queue (seq, text) VALUES (old.seq, NULL);
-    INSERT INTO search_queue (seq, text)
-    VALUES (new.seq, new.search_text || char(31) || substr(new.phone, 2));
+    INSERT INTO search_queue (seq, text, workspace_id)
+    VALUES (new.seq, new.search_text || char(31) || substr(new.phone, 2), new.workspace_id);
 END;
 
 CREATE TRIGGER IF NOT EXISTS contacts_fts_delete AFTER DELETE ON contacts BEGIN
     INSERT INTO search_queue (seq, text) VALUES (old.seq, NULL);
 END;
 
--- Whole-name searches ("budi santoso") without the trigram index: each space in a
--- contact's queued text with the four characters either side of it ("budi sant"), fed
--- from the search_queue with the trigram index (storage/space_spans.rs). Where two
--- words meet is far rarer than either word: at a million contacts the bench's name
--- search has 268 matches, its span 268 rows, and its two rarest trigrams 16,531 and
--- 16,458 rows each. A row's text is its spans, each hex-encoded into one token of the
--- ascii tokenizer. Why full-text rather than a table keyed by span: each batch of
--- spans lands all over such a table's key space, and writing those pages cost
--- concurrent creates about a tenth of their throughput; the index writes each batch
--- as one segment, as the trigram index does.
-CREATE VIRTUAL TABLE IF NOT EXISTS space_spans USING fts5(
-    spans,
+-- Tokens each contact's queued text holds by construction, kept beside its trigrams
+-- and fed from the same search_queue (storage/search_tokens.rs). Two kinds:
+--
+-- * Whole-name searches ("budi santoso") without the trigram index: each space in the
+--   text with the four characters either side of it ("budi sant"; space_spans.rs).
+--   Where two words meet is far rarer than either word: at a million contacts the
+--   bench's name search has 268 matches, its span 268 rows, and its two rarest
+--   trigrams 16,531 and 16,458 rows each.
+-- * Searches for an email domain ("@ptabc.co.id"; email_domains.rs): the domain of
+--   the contact's email, in its workspace. Every such row matches the term, so a
+--   search counts them without checking each against its text; only the trigram
+--   index's other candidates are checked.
+--
+-- Each token is hex-encoded into one token of the ascii tokenizer (a domain's is
+-- marked by letters no hex digit uses). Why full-text rather than a table keyed by
+-- token: each batch of tokens lands all over such a table's key space, and writing
+-- those pages cost concurrent creates about a tenth of their throughput; the index
+-- writes each batch as one segment, as the trigram index does.
+CREATE VIRTUAL TABLE IF NOT EXISTS search_tokens USING fts5(
+    tokens,
     content = '', contentless_delete = 1, detail = none,
     tokenize = 'ascii'
 );
@@ -271,4 +280,4 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 
 CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys(created_at);
 
-PRAGMA user_version = 8;
+PRAGMA user_version = 9;

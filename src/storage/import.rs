@@ -137,7 +137,7 @@ impl ContactImporter {
     }
 
     /// Ends the import. When it indexed more than one batch, the search indexes (the
-    /// trigrams and the spaces' spans) are each merged into one segment.
+    /// trigrams and `search_tokens`) are each merged into one segment.
     ///
     /// Each batch's index entries go to disk as a segment of their own, and FTS5 merges
     /// segments a little at every later commit. Left as they were, a million imported
@@ -149,7 +149,7 @@ impl ContactImporter {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.execute_batch(
                 "INSERT INTO contacts_fts (contacts_fts) VALUES ('optimize');
-                 INSERT INTO space_spans (space_spans) VALUES ('optimize');",
+                 INSERT INTO search_tokens (search_tokens) VALUES ('optimize');",
             )?;
             tx.commit()?;
         }
@@ -188,7 +188,7 @@ mod tests {
         NewContact::from_json(&body, &crate::domain::PhoneRules::default()).unwrap()
     }
 
-    /// How many segments a search index (`contacts_fts` or `space_spans`) has, from
+    /// How many segments a search index (`contacts_fts` or `search_tokens`) has, from
     /// FTS5's structure record: a 4-byte cookie, a 4-byte marker in its second version
     /// (which contentless_delete uses), then varints for the number of levels and of
     /// segments.
@@ -228,7 +228,7 @@ mod tests {
             let batch = [contact(json!({"phone": phone, "name": "Budi Santoso"}))];
             importer.write_batch(&mut conn, &batch).unwrap();
         }
-        for index in ["contacts_fts", "space_spans"] {
+        for index in ["contacts_fts", "search_tokens"] {
             assert_eq!(
                 search_segments(&conn, index),
                 3,
@@ -236,7 +236,7 @@ mod tests {
             );
         }
         importer.finish(&mut conn).unwrap();
-        for index in ["contacts_fts", "space_spans"] {
+        for index in ["contacts_fts", "search_tokens"] {
             assert_eq!(search_segments(&conn, index), 1, "{index}");
         }
         assert_eq!(

@@ -44,6 +44,16 @@ pub(super) struct SearchRanking {
     pub in_search_rows: bool,
 }
 
+/// The key of a ranking by seq alone: every match's is empty.
+const SEQ_ALONE: &str = "''";
+
+impl SearchRanking {
+    /// Whether matches are ranked by their seq alone, which needs nothing of their rows.
+    pub fn by_seq_alone(self) -> bool {
+        self.key == SEQ_ALONE
+    }
+}
+
 impl ListOrder {
     pub fn of(sort: SortOrder) -> Self {
         let (name_last, key, descending) = match sort {
@@ -82,7 +92,7 @@ impl ListOrder {
     pub fn search_ranking(self, seq_follows_creation: bool) -> SearchRanking {
         match self.key {
             OrderKey::CreatedAt if seq_follows_creation => SearchRanking {
-                key: "''",
+                key: SEQ_ALONE,
                 in_search_rows: true,
             },
             OrderKey::Name => SearchRanking {
@@ -168,6 +178,11 @@ impl TopRanked {
             wanted,
             kept: Vec::new(),
         }
+    }
+
+    /// How many it keeps: the page and every match before it.
+    pub fn wanted(&self) -> usize {
+        self.wanted
     }
 
     pub fn offer(&mut self, entry: Ranked) {

@@ -3,14 +3,14 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::space_spans::fill_spans;
+use super::search_tokens::fill_tokens;
 use super::StorageError;
 
 /// The whole schema. Every statement is idempotent, so it is applied at every start.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// The `user_version` that `schema.sql` sets.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Version 2 rebuilt the trigram index as one text column without positions
 /// (`detail=none`). A version 1 file loses its old index before the schema is applied
@@ -77,10 +77,26 @@ const FILL_V5_TAG_NAMES: &str = "
 /// loses the wide index before the schema is applied, which builds the narrow one.
 const DROP_V5_SEARCH_ROWS: &str = "DROP INDEX IF EXISTS contacts_search_rows;";
 
-/// Version 7 kept the spaces' spans (space_spans.rs) in a table keyed by span; version 8
-/// keeps them in a full-text index. A version 7 file loses the table before the schema
-/// is applied; every older file has the index filled from its contacts after.
-const DROP_V7_SPANS_TABLE: &str = "DROP TABLE IF EXISTS space_spans;";
+/// Version 7 kept the spaces' spans (space_spans.rs) in a table keyed by span, version 8
+/// in a full-text index of their own, `space_spans`; version 9 keeps them with the email
+/// domains in `search_tokens`. A version 7 or 8 file loses its `space_spans` before the
+/// schema is applied; every older file has `search_tokens` filled from its contacts
+/// after.
+const DROP_V8_SPANS: &str = "DROP TABLE IF EXISTS space_spans;";
+
+/// Version 9 also queues each change's workspace, for the email domain's token. An older
+/// file's queue gains the column and its triggers are replaced before the schema is
+/// applied; the changes still queued get their contacts' workspace after.
+const V9_QUEUE_COLUMNS: [(&str, &str); 1] = [("workspace_id", "INTEGER")];
+const DROP_V8_QUEUE_TRIGGERS: &str = "
+    DROP TRIGGER IF EXISTS contacts_fts_insert;
+    DROP TRIGGER IF EXISTS contacts_fts_update;
+";
+const FILL_V9_QUEUED_WORKSPACES: &str = "
+    UPDATE search_queue
+       SET workspace_id = (SELECT workspace_id FROM contacts c WHERE c.seq = search_queue.seq)
+     WHERE text IS NOT NULL AND workspace_id IS NULL;
+";
 
 /// Brings the database to [`SCHEMA_VERSION`], in one transaction: either the whole
 /// schema is there afterwards or nothing changed. A database from a newer kontak is
@@ -115,8 +131,12 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     if older_than(6) {
         tx.execute_batch(DROP_V5_SEARCH_ROWS)?;
     }
-    if from == 7 {
-        tx.execute_batch(DROP_V7_SPANS_TABLE)?;
+    if (7..=8).contains(&from) {
+        tx.execute_batch(DROP_V8_SPANS)?;
+    }
+    if older_than(9) {
+        add_missing_columns(&tx, "search_queue", &V9_QUEUE_COLUMNS)?;
+        tx.execute_batch(DROP_V8_QUEUE_TRIGGERS)?;
     }
     tx.execute_batch(SCHEMA_SQL)?;
     if from == 1 {
@@ -131,8 +151,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     if older_than(5) {
         tx.execute_batch(FILL_V5_TAG_NAMES)?;
     }
-    if older_than(8) {
-        fill_spans(&tx)?;
+    if older_than(9) {
+        tx.execute_batch(FILL_V9_QUEUED_WORKSPACES)?;
+        fill_tokens(&tx)?;
     }
     tx.commit()?;
     Ok(())
@@ -167,9 +188,12 @@ fn add_missing_columns(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::email_domains::domain_query;
     use crate::storage::maintenance::integrity_problems;
+    use crate::storage::search_tokens::rows_matching;
     use crate::storage::space_spans::rows_holding;
     use crate::storage::tags::tag_names_from_column;
+    use crate::storage::WorkspaceId;
 
     /// The first column of every row `sql` selects, as text.
     fn texts(conn: &Connection, sql: &str) -> Vec<String> {
@@ -452,7 +476,7 @@ mod tests {
         );
         // Turn it into a version 7 file: the spans in a table keyed by span.
         conn.execute_batch(
-            "DROP TABLE space_spans;
+            "DROP TABLE search_tokens;
              CREATE TABLE space_spans (
                  span TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (span, seq)
              ) STRICT, WITHOUT ROWID;
@@ -470,13 +494,75 @@ mod tests {
     }
 
     #[test]
+    fn a_version_8_database_gets_its_spans_and_email_domains_in_one_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        indexed_contacts(
+            &conn,
+            "(4, 'a', 1, '+62811', 'Budi Santoso', 'budi santoso' || char(31) || 'b@ptabc.co.id',
+              'now', 'now')",
+        );
+        // Turn it into a version 8 file: the spans alone, in an index of their own, and
+        // a queue without workspaces, where a new contact waits.
+        conn.execute_batch(
+            "DROP TABLE search_tokens;
+             CREATE VIRTUAL TABLE space_spans USING fts5(
+                 spans, content = '', contentless_delete = 1, detail = none,
+                 tokenize = 'ascii'
+             );
+             INSERT INTO space_spans (rowid, spans) VALUES (4, '627564692073616e74');
+             DROP TRIGGER contacts_fts_insert;
+             DROP TRIGGER contacts_fts_update;
+             ALTER TABLE search_queue DROP COLUMN workspace_id;
+             CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts BEGIN
+                 INSERT INTO search_queue (seq, text)
+                 VALUES (new.seq, new.search_text || char(31) || substr(new.phone, 2));
+             END;
+             CREATE TRIGGER contacts_fts_update AFTER UPDATE OF search_text, phone ON contacts BEGIN
+                 INSERT INTO search_queue (seq, text) VALUES (old.seq, NULL);
+                 INSERT INTO search_queue (seq, text)
+                 VALUES (new.seq, new.search_text || char(31) || substr(new.phone, 2));
+             END;
+             INSERT INTO contacts (seq, id, workspace_id, phone, name, search_text,
+                                   created_at, updated_at)
+             VALUES (5, 'b', 1, '+62812', 'Wati', 'wati' || char(31) || 'w@ptabc.co.id',
+                     'now', 'now');
+             PRAGMA user_version = 8;",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        let gone = texts(
+            &conn,
+            "SELECT name FROM sqlite_schema WHERE name LIKE 'space_spans%'",
+        );
+        assert_eq!(gone, Vec::<String>::new());
+        assert_eq!(rows_holding(&conn, "budi sant"), [4]);
+        let domain = domain_query(WorkspaceId(1), "@ptabc.co.id").unwrap();
+        assert_eq!(rows_matching(&conn, &domain), [4], "the queued one waits");
+        // The queued contact, then one renamed after the upgrade, reach the index
+        // with their workspace.
+        conn.execute(
+            "UPDATE contacts SET search_text = 'budi s' || char(31) || 'b@ptabc.co.id' WHERE seq = 4",
+            [],
+        )
+        .unwrap();
+        crate::storage::search_queue::apply_search_queue(&conn).unwrap();
+        assert_eq!(rows_matching(&conn, &domain), [4, 5]);
+        assert!(rows_holding(&conn, "budi sant").is_empty());
+        assert_eq!(integrity_problems(&conn).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
     fn changes_queued_in_an_older_file_reach_the_spans_once() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
         // A version 6 file whose last changes still wait in the queue: a new contact
         // and a renamed one, neither in any index yet.
         conn.execute_batch(
-            "DROP TABLE space_spans;
+            "DROP TABLE search_tokens;
              INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 'now');
              INSERT INTO contacts (seq, id, workspace_id, phone, name, search_text,
                                    created_at, updated_at)
@@ -494,7 +580,7 @@ mod tests {
         assert_eq!(rows_holding(&conn, "wati lest"), [5]);
         assert!(rows_holding(&conn, "wati sant").is_empty());
         conn.execute(
-            "INSERT INTO space_spans (space_spans, rank) VALUES ('integrity-check', 0)",
+            "INSERT INTO search_tokens (search_tokens, rank) VALUES ('integrity-check', 0)",
             [],
         )
         .unwrap();
@@ -512,14 +598,14 @@ mod tests {
              (5, 'b', 1, '+62812', NULL, char(31), 'now', 'now')",
         );
         // Turn it into a version 6 file: no spans.
-        conn.execute_batch("DROP TABLE space_spans; PRAGMA user_version = 6;")
+        conn.execute_batch("DROP TABLE search_tokens; PRAGMA user_version = 6;")
             .unwrap();
 
         migrate(&mut conn).unwrap();
 
         assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
         assert_eq!(rows_holding(&conn, "budi sant"), [4]);
-        let indexed = texts(&conn, "SELECT CAST(rowid AS TEXT) FROM space_spans");
+        let indexed = texts(&conn, "SELECT CAST(rowid AS TEXT) FROM search_tokens");
         assert_eq!(indexed, ["4"], "a contact without spans is not indexed");
     }
 

@@ -1,5 +1,5 @@
-//! Applying queued contact changes to the trigram index and the spaces' spans
-//! (space_spans.rs).
+//! Applying queued contact changes to the trigram index and the `search_tokens`
+//! index (search_tokens.rs).
 //!
 //! Triggers on `contacts` queue each change in `search_queue` (see schema.sql for why
 //! they do not write the index directly), in the same transaction as the change. The
@@ -14,8 +14,8 @@
 
 use rusqlite::Connection;
 
-use super::space_spans::{add_spans, remove_spans};
-use super::StorageError;
+use super::search_tokens::{add_tokens, remove_tokens};
+use super::{StorageError, WorkspaceId};
 
 /// Queued changes at which a writing transaction applies the queue before it commits.
 /// Until applied, a search reads them from the queue, about 0.1 µs each.
@@ -46,9 +46,13 @@ pub fn queued_changes(conn: &Connection) -> Result<u64, StorageError> {
 /// Applies the queued changes in the order they were made, then empties the queue.
 pub fn apply_search_queue(conn: &Connection) -> Result<(), StorageError> {
     let changes = conn
-        .prepare_cached("SELECT seq, text FROM search_queue ORDER BY id")?
+        .prepare_cached("SELECT seq, text, workspace_id FROM search_queue ORDER BY id")?
         .query_map([], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, Option<i64>>(2)?.map(WorkspaceId),
+            ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     if changes.is_empty() {
@@ -56,15 +60,15 @@ pub fn apply_search_queue(conn: &Connection) -> Result<(), StorageError> {
     }
     let mut add = conn.prepare_cached("INSERT INTO contacts_fts (rowid, text) VALUES (?1, ?2)")?;
     let mut remove = conn.prepare_cached("DELETE FROM contacts_fts WHERE rowid = ?1")?;
-    for (seq, text) in changes {
+    for (seq, text, workspace) in changes {
         match text {
             Some(text) => {
                 add.execute((seq, &text))?;
-                add_spans(conn, seq, &text)?;
+                add_tokens(conn, seq, workspace, &text)?;
             }
             None => {
                 remove.execute([seq])?;
-                remove_spans(conn, seq)?;
+                remove_tokens(conn, seq)?;
             }
         }
     }
@@ -173,7 +177,7 @@ mod tests {
             "the deleted row's"
         );
         conn.execute(
-            "INSERT INTO space_spans (space_spans, rank) VALUES ('integrity-check', 0)",
+            "INSERT INTO search_tokens (search_tokens, rank) VALUES ('integrity-check', 0)",
             [],
         )
         .unwrap();

@@ -9,17 +9,14 @@
 //! there: every text holding the term holds each of its spans, centred on the same
 //! spaces. For "hafari hartono" those are exactly its 268 rows.
 //!
-//! The spans are kept with the trigram index, from the same queue (search_queue.rs),
-//! and searches take queued changes into account the same way. They live in a
-//! full-text index of their own, each span hex-encoded into one token, rather than in
-//! a table keyed by span: a batch of new contacts' spans landed all over such a
-//! table's pages, and writing them cost 16-connection creates about a tenth of their
-//! throughput (bench/ANALYSIS.md); the index writes each batch as one segment.
+//! The spans are kept with the trigram index, from the same queue, in the
+//! `search_tokens` index (search_tokens.rs), and searches take queued changes into
+//! account the same way.
 
+#[cfg(test)]
 use rusqlite::Connection;
 
 use super::trigrams::quoted;
-use super::StorageError;
 
 /// Characters kept on each side of a space. Fewer would make spans commoner; more would
 /// leave out more terms (a term needs this many either side of one of its spaces).
@@ -64,48 +61,10 @@ pub fn spans_query(term: &str) -> Option<String> {
     Some(quoted.join(" AND "))
 }
 
-/// The spans of `text` as the index's text: each hex-encoded, so that it is one token
-/// whatever characters it holds. Empty when it has none.
-fn indexed_text(text: &str) -> String {
-    spans_of(text)
-        .iter()
-        .map(hex::encode)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Keeps the spans of a row's text: a queued change that adds the row.
-pub fn add_spans(conn: &Connection, seq: i64, text: &str) -> Result<(), StorageError> {
-    let spans = indexed_text(text);
-    if !spans.is_empty() {
-        conn.prepare_cached("INSERT INTO space_spans (rowid, spans) VALUES (?1, ?2)")?
-            .execute((seq, spans))?;
-    }
-    Ok(())
-}
-
-/// Forgets a row's spans: a queued change that takes the row out.
-pub fn remove_spans(conn: &Connection, seq: i64) -> Result<(), StorageError> {
-    conn.prepare_cached("DELETE FROM space_spans WHERE rowid = ?1")?
-        .execute([seq])?;
-    Ok(())
-}
-
-/// Fills the spans from every contact's current text, as the trigger queues it: for a
-/// file from before they were kept. A contact whose change still waits in the queue is
-/// left to the queue, which adds it when applied: filled now too, it would be added
-/// twice.
-pub fn fill_spans(conn: &Connection) -> Result<(), StorageError> {
-    let mut contacts = conn.prepare(
-        "SELECT seq, search_text || char(31) || substr(phone, 2) FROM contacts
-          WHERE seq NOT IN (SELECT seq FROM search_queue)",
-    )?;
-    let mut rows = contacts.query([])?;
-    while let Some(row) = rows.next()? {
-        let text: String = row.get(1)?;
-        add_spans(conn, row.get(0)?, &text)?;
-    }
-    Ok(())
+/// The spans of `text` as tokens of the `search_tokens` index: each hex-encoded, so
+/// that it is one token whatever characters it holds.
+pub fn span_tokens(text: &str) -> impl Iterator<Item = String> {
+    spans_of(text).into_iter().map(hex::encode)
 }
 
 /// The rows the index finds holding every span of `term` (a span alone is a term whose
@@ -113,12 +72,7 @@ pub fn fill_spans(conn: &Connection) -> Result<(), StorageError> {
 #[cfg(test)]
 pub fn rows_holding(conn: &Connection, term: &str) -> Vec<i64> {
     let query = spans_query(term).expect("a term with a span");
-    conn.prepare("SELECT rowid FROM space_spans WHERE space_spans MATCH ?1")
-        .unwrap()
-        .query_map([query], |row| row.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    super::search_tokens::rows_matching(conn, &query)
 }
 
 #[cfg(test)]
@@ -161,23 +115,27 @@ mod tests {
         conn
     }
 
+    fn add_spans(conn: &Connection, seq: i64, text: &str) {
+        crate::storage::search_tokens::add_tokens(conn, seq, None, text).unwrap();
+    }
+
     #[test]
     fn a_span_of_any_characters_finds_exactly_its_rows() {
         let conn = spans_database();
-        add_spans(&conn, 7, "çağrı o'brien-x\u{1f}c@x.id\u{1f}62811").unwrap();
-        add_spans(&conn, 8, "çağrı o'bryan\u{1f}\u{1f}62812").unwrap();
+        add_spans(&conn, 7, "çağrı o'brien-x\u{1f}c@x.id\u{1f}62811");
+        add_spans(&conn, 8, "çağrı o'bryan\u{1f}\u{1f}62812");
         assert_eq!(rows_holding(&conn, "ağrı o'br"), [7, 8]);
         assert_eq!(rows_holding(&conn, "ağrı o'bx"), Vec::<i64>::new());
-        remove_spans(&conn, 7).unwrap();
+        crate::storage::search_tokens::remove_tokens(&conn, 7).unwrap();
         assert_eq!(rows_holding(&conn, "ağrı o'br"), [8]);
     }
 
     #[test]
     fn a_term_finds_the_rows_holding_all_its_spans() {
         let conn = spans_database();
-        add_spans(&conn, 7, "budi santoso wijaya").unwrap();
-        add_spans(&conn, 8, "budi santoso").unwrap();
-        add_spans(&conn, 9, "wati santoso wijaya").unwrap();
+        add_spans(&conn, 7, "budi santoso wijaya");
+        add_spans(&conn, 8, "budi santoso");
+        add_spans(&conn, 9, "wati santoso wijaya");
         assert_eq!(rows_holding(&conn, "budi santoso wijaya"), [7]);
         assert_eq!(rows_holding(&conn, "budi santoso"), [7, 8]);
         assert_eq!(rows_holding(&conn, "santoso wijaya"), [7, 9]);

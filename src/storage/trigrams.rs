@@ -103,6 +103,25 @@ pub fn candidate_query(
     Ok(Some(alternatives.join(" OR ")))
 }
 
+/// The full-text query for the rows holding the rarest trigram of `text`, and how many
+/// rows hold it as remembered: among them are all the candidates [`candidate_query`]
+/// finds for it alone, and a count of them reads one row list. `None` when `text` is
+/// too short for the index.
+pub fn rarest_trigram_query(
+    conn: &Connection,
+    counts: &TrigramCounts,
+    text: &str,
+) -> Result<Option<(String, u64)>, StorageError> {
+    let mut rarest: Option<(u64, String)> = None;
+    for (_, trigram) in trigrams_of(text) {
+        let count = counts.count(conn, &trigram)?;
+        if rarest.as_ref().is_none_or(|(fewest, _)| count < *fewest) {
+            rarest = Some((count, trigram));
+        }
+    }
+    Ok(rarest.map(|(count, trigram)| (quoted(&trigram), count)))
+}
+
 /// A trigram of a term: where it first starts (in characters) and how many rows hold it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Counted {
