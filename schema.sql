@@ -202,6 +202,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_tokens USING fts5(
     tokenize = 'ascii'
 );
 
+-- How many rows hold each token: how a search counts an email domain's rows.
+CREATE VIRTUAL TABLE IF NOT EXISTS search_tokens_terms USING fts5vocab(search_tokens, 'row');
+
 -- How many contacts each workspace holds, kept by triggers, so that an unfiltered
 -- list's total is one row read rather than a COUNT(*) over the workspace.
 --

@@ -12,13 +12,16 @@ use uuid::Uuid;
 use super::contact_json::{contact_json_from_row, contacts_json};
 use super::contacts::{parse_timestamp, parse_uuid, read_by_seq, CONTACT_COLUMNS};
 use super::deep_pages::{self, created_in_seq_order};
-use super::email_domains::domain_query;
+use super::email_domains::term_domain_token;
 use super::list_order::{limit_offset, ListOrder, SearchRanking, TopRanked, LIMIT_OFFSET};
 use super::name_pages::name_page;
 use super::search_queue::queued_changes;
+use super::search_tokens::TOKEN_VOCABULARY;
 use super::space_spans::spans_query;
 use super::tag_filter::{has_tag, rarest_first, tag_members, tag_values, tagged_page, PageSeqs};
-use super::trigrams::{candidate_query, rarest_trigram_query, TrigramCounts};
+use super::trigrams::{
+    candidate_query, quoted, rarest_trigram, rows_holding, TrigramCounts, TRIGRAM_VOCABULARY,
+};
 use super::workspaces::kept_contact_count;
 use super::{in_snapshot, StorageError, WorkspaceId};
 use crate::domain::{ListFilter, ListQuery, SearchTerm, SortOrder, Timestamp};
@@ -322,12 +325,11 @@ fn rank_beside_exact(
     // First among the rows of the term's rarest trigram, which hold every candidate
     // and take one row list to count (the bench's "@ptabc.co.id" asks for the rows
     // holding two). Its remembered count (only a hint) tells when even that is too many.
-    if let Some((query, remembered)) = &candidates.narrowest {
+    if let Some((trigram, remembered)) = &candidates.narrowest {
         if !worth_it(*remembered) {
             return Ok(None);
         }
-        let sql = "SELECT count(*) FROM contacts_fts WHERE contacts_fts MATCH ?";
-        let holding = count_of(conn, sql, &[SqlValue::Text(query.clone())])?;
+        let holding = rows_holding(conn, TRIGRAM_VOCABULARY, trigram)?;
         if holding == exact_count {
             return first_exact(conn, (exact_count, exact), order, top).map(Some);
         }
@@ -555,30 +557,48 @@ struct Candidates {
     values: Vec<SqlValue>,
     /// Those of the candidates that match by construction, when an index knows them.
     exact: Option<ExactRows>,
-    /// The full-text query of `contacts_fts` for the rows holding the term's rarest
-    /// trigram, among which are all the candidates, and how many rows hold it as last
-    /// remembered: only while nothing is queued.
+    /// The term's rarest trigram, whose rows hold all the candidates, and how many rows
+    /// hold it as last remembered: only while nothing is queued.
     narrowest: Option<(String, u64)>,
 }
 
 /// The rows of the workspace that match the search and meet the list's whole filter
-/// without a look at their text (email_domains.rs): `from` is the FROM clause that
-/// selects them from `search_tokens` (binding `values`).
+/// without a look at their text (email_domains.rs): those holding `token` in
+/// `search_tokens`.
 struct ExactRows {
-    from: String,
-    values: Vec<SqlValue>,
+    token: String,
+    /// Whether changes wait in the queue. Their rows are then left out, as the index
+    /// may hold their old text (the queue finds them among the candidates).
+    queued: bool,
 }
 
 impl ExactRows {
+    /// The FROM clause that selects them, and its values.
+    fn from(&self) -> (&'static str, [SqlValue; 1]) {
+        let from = if self.queued {
+            "search_tokens WHERE search_tokens MATCH ? AND rowid NOT IN (SELECT seq FROM search_queue)"
+        } else {
+            "search_tokens WHERE search_tokens MATCH ?"
+        };
+        (from, [SqlValue::Text(quoted(&self.token))])
+    }
+
     fn count(&self, conn: &Connection) -> Result<u64, StorageError> {
-        let sql = format!("SELECT count(*) FROM {}", self.from);
-        count_of(conn, &sql, &self.values)
+        if !self.queued {
+            return rows_holding(conn, TOKEN_VOCABULARY, &self.token);
+        }
+        let (from, values) = self.from();
+        count_of(conn, &format!("SELECT count(*) FROM {from}"), &values)
     }
 
     /// Their seqs, ascending.
     fn seqs(&self, conn: &Connection) -> Result<Vec<i64>, StorageError> {
-        let sql = format!("SELECT rowid FROM {} ORDER BY rowid", self.from);
-        seqs_of(conn, &sql, &self.values)
+        let (from, values) = self.from();
+        seqs_of(
+            conn,
+            &format!("SELECT rowid FROM {from} ORDER BY rowid"),
+            &values,
+        )
     }
 
     /// The first `limit` of their seqs, descending or ascending: FTS5 reads its rows
@@ -590,15 +610,10 @@ impl ExactRows {
         limit: usize,
     ) -> Result<Vec<i64>, StorageError> {
         let direction = if descending { "DESC" } else { "ASC" };
-        let sql = format!(
-            "SELECT rowid FROM {} ORDER BY rowid {direction} LIMIT ? + 0",
-            self.from
-        );
+        let (from, [query]) = self.from();
+        let sql = format!("SELECT rowid FROM {from} ORDER BY rowid {direction} LIMIT ? + 0");
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let values: Vec<SqlValue> = (self.values.iter().cloned())
-            .chain([SqlValue::Integer(limit)])
-            .collect();
-        seqs_of(conn, &sql, &values)
+        seqs_of(conn, &sql, &[query, SqlValue::Integer(limit)])
     }
 }
 
@@ -608,11 +623,10 @@ impl Candidates {
     /// have their old text. A row whose change waits is taken from the queue alone, so
     /// that no row is a candidate twice.
     ///
-    /// `exact` and `narrowest`, if any: the full-text queries of `search_tokens` for
-    /// the rows that match by construction, and of `contacts_fts` for the rows holding
-    /// the term's rarest trigram (with how many, as remembered). Rows whose change
-    /// waits are left out of the exact rows too, as the index may hold their old text;
-    /// `narrowest` is then dropped, as the queued texts are not in it.
+    /// `exact` and `narrowest`, if any: the token in `search_tokens` of the rows that
+    /// match by construction, and the term's rarest trigram (with how many rows hold
+    /// it, as remembered). While changes wait, `narrowest` is dropped, as the queued
+    /// texts are not in its rows.
     fn of(
         conn: &Connection,
         lookup: Lookup,
@@ -625,12 +639,7 @@ impl Candidates {
             Lookup::Spans(query) => ("search_tokens", query),
         };
         let indexed = format!("SELECT rowid AS seq FROM {index} WHERE {index} MATCH ?");
-        let exact_rows = |queued: &str| {
-            exact.map(|query| ExactRows {
-                from: format!("search_tokens WHERE search_tokens MATCH ?{queued}"),
-                values: vec![SqlValue::Text(query)],
-            })
-        };
+        let exact_rows = |queued| exact.map(|token| ExactRows { token, queued });
         let mut values = vec![SqlValue::Text(query)];
         // The queue is empty whenever the writer has been idle: the index alone is then
         // the whole answer, and no candidate pays for a look into the queue (callgrind,
@@ -640,7 +649,7 @@ impl Candidates {
             return Ok(Self {
                 sql: indexed,
                 values,
-                exact: exact_rows(""),
+                exact: exact_rows(false),
                 narrowest,
             });
         }
@@ -653,7 +662,7 @@ impl Candidates {
                   WHERE instr(text, ?) > 0 OR instr(text, ?) > 0"
             ),
             values,
-            exact: exact_rows(" AND rowid NOT IN (SELECT seq FROM search_queue)"),
+            exact: exact_rows(true),
             narrowest: None,
         })
     }
@@ -694,7 +703,7 @@ impl Lookup {
     /// is no domain.
     fn exact_query(&self, workspace: WorkspaceId, search: &SearchTerm) -> Option<String> {
         match self {
-            Self::Trigrams(_) => domain_query(workspace, search.folded()),
+            Self::Trigrams(_) => term_domain_token(workspace, search.folded()),
             Self::Spans(_) => None,
         }
     }
@@ -735,7 +744,7 @@ fn live_condition(
                 .flatten();
             // A phone-like term's candidates also hold its digits' trigrams instead.
             let narrowest = match (&exact, search.phone_digits()) {
-                (Some(_), None) => rarest_trigram_query(conn, counts, search.folded())?,
+                (Some(_), None) => rarest_trigram(conn, counts, search.folded())?,
                 _ => None,
             };
             candidates = Some(Candidates::of(conn, lookup, search, (exact, narrowest))?);
@@ -1243,6 +1252,9 @@ mod tests {
         );
         delete_each(&mut conn, acme, kept.iter().copied().skip(2).step_by(3));
         check(&conn, "in seq order, changes indexed and queued");
+        // Applied: the index now counts past what it took out.
+        apply_search_queue(&conn).unwrap();
+        check(&conn, "in seq order, changed in the index");
 
         // A contact created "before" the others: the creation orders can no longer be
         // ranked by seq alone, and must give the same pages all the same.

@@ -41,12 +41,18 @@ pub fn domain_token(workspace: WorkspaceId, text: &str) -> Option<String> {
 /// that a case-folded search `term` names, with or without its "@": each of them holds
 /// the term. `None` when the term cannot be a whole domain (an email's has a dot, and
 /// letters, digits, dots and hyphens only), as a name or a phone number cannot.
+#[cfg(test)]
 pub fn domain_query(workspace: WorkspaceId, term: &str) -> Option<String> {
+    term_domain_token(workspace, term).map(|token| super::trigrams::quoted(&token))
+}
+
+/// The token whose rows [`domain_query`] finds, as the index's vocabulary holds it.
+pub fn term_domain_token(workspace: WorkspaceId, term: &str) -> Option<String> {
     let domain = term.strip_prefix('@').unwrap_or(term);
     let domain_like = domain.contains('.')
         && (domain.chars())
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
-    domain_like.then(|| super::trigrams::quoted(&token(workspace, domain)))
+    domain_like.then(|| token(workspace, domain))
 }
 
 #[cfg(test)]

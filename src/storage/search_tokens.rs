@@ -13,6 +13,9 @@ use super::email_domains::domain_token;
 use super::space_spans::span_tokens;
 use super::{StorageError, WorkspaceId};
 
+/// The vocabulary of `search_tokens` (schema.sql).
+pub const TOKEN_VOCABULARY: &str = "search_tokens_terms";
+
 /// The tokens of a row's queued text, as the index's text. The domain's needs the
 /// row's workspace, queued with the text (`None` only in a test).
 fn indexed_text(workspace: Option<WorkspaceId>, text: &str) -> String {
