@@ -160,7 +160,8 @@ CREATE TABLE IF NOT EXISTS search_queue (
     id           INTEGER PRIMARY KEY,
     seq          INTEGER NOT NULL,
     text         TEXT,       -- what to index for the row; NULL takes the row out
-    workspace_id INTEGER     -- the row's, with its text: its email domain's token holds it
+    workspace_id INTEGER,    -- the row's: its email domain's token holds it
+    old_text     TEXT        -- when taken out, what was indexed: its domain's count drops
 ) STRICT;
 
 CREATE TRIGGER IF NOT EXISTS contacts_fts_insert AFTER INSERT ON contacts BEGIN
@@ -169,13 +170,15 @@ CREATE TRIGGER IF NOT EXISTS contacts_fts_insert AFTER INSERT ON contacts BEGIN
 END;
 
 CREATE TRIGGER IF NOT EXISTS contacts_fts_update AFTER UPDATE OF search_text, phone ON contacts BEGIN
-    INSERT INTO search_queue (seq, text) VALUES (old.seq, NULL);
+    INSERT INTO search_queue (seq, text, workspace_id, old_text)
+    VALUES (old.seq, NULL, old.workspace_id, old.search_text || char(31) || substr(old.phone, 2));
     INSERT INTO search_queue (seq, text, workspace_id)
     VALUES (new.seq, new.search_text || char(31) || substr(new.phone, 2), new.workspace_id);
 END;
 
 CREATE TRIGGER IF NOT EXISTS contacts_fts_delete AFTER DELETE ON contacts BEGIN
-    INSERT INTO search_queue (seq, text) VALUES (old.seq, NULL);
+    INSERT INTO search_queue (seq, text, workspace_id, old_text)
+    VALUES (old.seq, NULL, old.workspace_id, old.search_text || char(31) || substr(old.phone, 2));
 END;
 
 -- Tokens each contact's queued text holds by construction, kept beside its trigrams
@@ -202,8 +205,13 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_tokens USING fts5(
     tokenize = 'ascii'
 );
 
--- How many rows hold each token: how a search counts an email domain's rows.
-CREATE VIRTUAL TABLE IF NOT EXISTS search_tokens_terms USING fts5vocab(search_tokens, 'row');
+-- How many rows of search_tokens hold each email domain's token (so each workspace's
+-- contacts at each domain), kept with the index as the queue is applied: a domain
+-- search's count of them is one row read (storage/contact_list.rs).
+CREATE TABLE IF NOT EXISTS email_domain_counts (
+    token    TEXT PRIMARY KEY,
+    contacts INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
 
 -- How many contacts each workspace holds, kept by triggers, so that an unfiltered
 -- list's total is one row read rather than a COUNT(*) over the workspace.
@@ -283,4 +291,4 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 
 CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys(created_at);
 
-PRAGMA user_version = 9;
+PRAGMA user_version = 10;

@@ -16,11 +16,11 @@ use super::email_domains::term_domain_token;
 use super::list_order::{limit_offset, ListOrder, SearchRanking, TopRanked, LIMIT_OFFSET};
 use super::name_pages::name_page;
 use super::search_queue::queued_changes;
-use super::search_tokens::TOKEN_VOCABULARY;
+use super::search_tokens::domain_rows;
 use super::space_spans::spans_query;
 use super::tag_filter::{has_tag, rarest_first, tag_members, tag_values, tagged_page, PageSeqs};
 use super::trigrams::{
-    candidate_query, quoted, rarest_trigram, rows_holding, TrigramCounts, TRIGRAM_VOCABULARY,
+    candidate_query, quoted, rarest_trigram, rows_holding_trigram, TrigramCounts,
 };
 use super::workspaces::kept_contact_count;
 use super::{in_snapshot, StorageError, WorkspaceId};
@@ -329,7 +329,7 @@ fn rank_beside_exact(
         if !worth_it(*remembered) {
             return Ok(None);
         }
-        let holding = rows_holding(conn, TRIGRAM_VOCABULARY, trigram)?;
+        let holding = rows_holding_trigram(conn, trigram)?;
         if holding == exact_count {
             return first_exact(conn, (exact_count, exact), order, top).map(Some);
         }
@@ -583,9 +583,11 @@ impl ExactRows {
         (from, [SqlValue::Text(quoted(&self.token))])
     }
 
+    /// While nothing is queued, the kept count of the domain's rows; otherwise they are
+    /// counted, leaving the queued rows out.
     fn count(&self, conn: &Connection) -> Result<u64, StorageError> {
         if !self.queued {
-            return rows_holding(conn, TOKEN_VOCABULARY, &self.token);
+            return domain_rows(conn, &self.token);
         }
         let (from, values) = self.from();
         count_of(conn, &format!("SELECT count(*) FROM {from}"), &values)

@@ -27,6 +27,18 @@ fn token(workspace: WorkspaceId, domain: &str) -> String {
     )
 }
 
+/// A domain token as a person reads it ("ptabc.co.id in workspace 1"), for messages;
+/// the token itself if it is not one.
+pub fn described(token: &str) -> String {
+    let decoded = (token.strip_prefix(TOKEN_MARK))
+        .and_then(|hex| hex::decode(hex).ok())
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    match decoded.as_deref().and_then(|text| text.split_once('@')) {
+        Some((workspace, domain)) => format!("{domain} in workspace {workspace}"),
+        None => token.to_owned(),
+    }
+}
+
 /// The domain token of a contact's queued text (its folded name, email and phone
 /// digits, in that order, joined by the field separator): `None` without an email.
 pub fn domain_token(workspace: WorkspaceId, text: &str) -> Option<String> {
@@ -93,6 +105,15 @@ mod tests {
         assert!(domain_query(WS, "budi santoso").is_none(), "a name");
         assert!(domain_query(WS, "62811").is_none(), "a phone number");
         assert!(domain_query(WS, "b.santoso\u{1f}ptabc.id").is_none());
+    }
+
+    #[test]
+    fn a_token_is_described_by_its_domain_and_workspace() {
+        assert_eq!(
+            described(&token(WS, "ptabc.co.id")),
+            "ptabc.co.id in workspace 3"
+        );
+        assert_eq!(described("mxzz"), "mxzz");
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use super::checkpointer::{checkpoint_patiently, CheckpointMode};
+use super::email_domains::described;
 use super::schema::{user_version, SCHEMA_VERSION};
+use super::search_tokens::miscounted_domains;
 use super::StorageError;
 
 /// How long [`checkpoint_wal`] tries again while another connection is checkpointing:
@@ -70,6 +72,12 @@ pub fn integrity_problems(conn: &Connection) -> Result<Vec<String>, StorageError
             row.get::<_, i64>(4)?,
         ))
     })?);
+    for (token, indexed, kept) in miscounted_domains(conn)? {
+        problems.push(format!(
+            "kept count: search_tokens has {indexed} contacts at {}, but email_domain_counts counts {kept}",
+            described(&token)
+        ));
+    }
     problems.extend(problem_lines(conn, STALE_TAG_NAMES, |row| {
         Ok(format!(
             "tag names: contact {} of workspace {} shows tags other than its links in contact_tags",
@@ -226,6 +234,30 @@ mod tests {
                 "kept count: workspace 1 has 1 contacts with seq 1024 to 2047, \
                  but contact_seq_buckets counts 3",
                 "kept count: workspace 1 has 2 contacts tagged VIP, but tags counts 7",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_email_domain_count_that_disagrees_with_the_index_is_reported() {
+        let (_dir, conn) = fresh();
+        conn.execute_batch(
+            "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'acme', 't');
+             INSERT INTO contacts (seq, id, workspace_id, phone, search_text, created_at, updated_at)
+             VALUES (1, 'a', 1, '+62811', char(31) || 'a@ptabc.co.id', 't', 't'),
+                    (2, 'b', 1, '+62812', char(31) || 'b@ptabc.co.id', 't', 't');",
+        )
+        .unwrap();
+        crate::storage::search_queue::apply_search_queue(&conn).unwrap();
+        assert_eq!(integrity_problems(&conn).unwrap(), Vec::<String>::new());
+
+        conn.execute("UPDATE email_domain_counts SET contacts = 3", [])
+            .unwrap();
+        assert_eq!(
+            integrity_problems(&conn).unwrap(),
+            vec![
+                "kept count: search_tokens has 2 contacts at ptabc.co.id in workspace 1, \
+                 but email_domain_counts counts 3"
             ]
         );
     }

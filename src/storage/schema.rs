@@ -10,7 +10,7 @@ use super::StorageError;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// The `user_version` that `schema.sql` sets.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Version 2 rebuilt the trigram index as one text column without positions
 /// (`detail=none`). A version 1 file loses its old index before the schema is applied
@@ -78,24 +78,43 @@ const FILL_V5_TAG_NAMES: &str = "
 const DROP_V5_SEARCH_ROWS: &str = "DROP INDEX IF EXISTS contacts_search_rows;";
 
 /// Version 7 kept the spaces' spans (space_spans.rs) in a table keyed by span, version 8
-/// in a full-text index of their own, `space_spans`; version 9 keeps them with the email
-/// domains in `search_tokens`. A version 7 or 8 file loses its `space_spans` before the
-/// schema is applied; every older file has `search_tokens` filled from its contacts
-/// after.
+/// in a full-text index of their own, `space_spans`; version 9 kept them with the email
+/// domains in `search_tokens` (for a while with a vocabulary table over it); version 10
+/// also counts each domain's rows there (`email_domain_counts`). A version 7 or 8 file
+/// loses its `space_spans`, a version 9 file its `search_tokens`, before the schema is
+/// applied; every older file has `search_tokens` and the counts filled from its
+/// contacts after.
 const DROP_V8_SPANS: &str = "DROP TABLE IF EXISTS space_spans;";
+const DROP_V9_TOKENS: &str = "
+    DROP TABLE IF EXISTS search_tokens_terms;
+    DROP TABLE IF EXISTS search_tokens;
+";
 
-/// Version 9 also queues each change's workspace, for the email domain's token. An older
-/// file's queue gains the column and its triggers are replaced before the schema is
-/// applied; the changes still queued get their contacts' workspace after.
-const V9_QUEUE_COLUMNS: [(&str, &str); 1] = [("workspace_id", "INTEGER")];
-const DROP_V8_QUEUE_TRIGGERS: &str = "
+/// Version 9 queued each change's workspace, for its email domain's token; version 10
+/// also what a row taken out had, for its domain's count. An older file's queue gains
+/// the columns and its triggers are replaced before the schema is applied.
+const V10_QUEUE_COLUMNS: [(&str, &str); 2] = [("workspace_id", "INTEGER"), ("old_text", "TEXT")];
+const DROP_V9_QUEUE_TRIGGERS: &str = "
     DROP TRIGGER IF EXISTS contacts_fts_insert;
     DROP TRIGGER IF EXISTS contacts_fts_update;
+    DROP TRIGGER IF EXISTS contacts_fts_delete;
 ";
-const FILL_V9_QUEUED_WORKSPACES: &str = "
+/// After the schema, the changes still queued: each addition gets its contact's
+/// workspace; each removal, the text and workspace of the last addition of its row
+/// queued before it. The fill leaves every queued row to the queue, so only such an
+/// addition is counted in its domain, and only its removal must count it down. A
+/// removal with none takes out a row the fill left out: nothing to count down.
+const FILL_V10_QUEUED_CHANGES: &str = "
     UPDATE search_queue
        SET workspace_id = (SELECT workspace_id FROM contacts c WHERE c.seq = search_queue.seq)
      WHERE text IS NOT NULL AND workspace_id IS NULL;
+    UPDATE search_queue
+       SET (old_text, workspace_id) = (
+           SELECT added.text, added.workspace_id FROM search_queue added
+            WHERE added.seq = search_queue.seq AND added.id < search_queue.id
+              AND added.text IS NOT NULL
+            ORDER BY added.id DESC LIMIT 1)
+     WHERE text IS NULL AND old_text IS NULL;
 ";
 
 /// Brings the database to [`SCHEMA_VERSION`], in one transaction: either the whole
@@ -134,9 +153,12 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     if (7..=8).contains(&from) {
         tx.execute_batch(DROP_V8_SPANS)?;
     }
-    if older_than(9) {
-        add_missing_columns(&tx, "search_queue", &V9_QUEUE_COLUMNS)?;
-        tx.execute_batch(DROP_V8_QUEUE_TRIGGERS)?;
+    if from == 9 {
+        tx.execute_batch(DROP_V9_TOKENS)?;
+    }
+    if older_than(10) {
+        add_missing_columns(&tx, "search_queue", &V10_QUEUE_COLUMNS)?;
+        tx.execute_batch(DROP_V9_QUEUE_TRIGGERS)?;
     }
     tx.execute_batch(SCHEMA_SQL)?;
     if from == 1 {
@@ -151,8 +173,8 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     if older_than(5) {
         tx.execute_batch(FILL_V5_TAG_NAMES)?;
     }
-    if older_than(9) {
-        tx.execute_batch(FILL_V9_QUEUED_WORKSPACES)?;
+    if older_than(10) {
+        tx.execute_batch(FILL_V10_QUEUED_CHANGES)?;
         fill_tokens(&tx)?;
     }
     tx.commit()?;
@@ -188,9 +210,9 @@ fn add_missing_columns(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::email_domains::domain_query;
+    use crate::storage::email_domains::{domain_query, term_domain_token};
     use crate::storage::maintenance::integrity_problems;
-    use crate::storage::search_tokens::rows_matching;
+    use crate::storage::search_tokens::{domain_rows, rows_matching};
     use crate::storage::space_spans::rows_holding;
     use crate::storage::tags::tag_names_from_column;
     use crate::storage::WorkspaceId;
@@ -216,6 +238,20 @@ mod tests {
              VALUES {rows};"
         ))
         .unwrap();
+        crate::storage::search_queue::apply_search_queue(conn).unwrap();
+    }
+
+    /// The rows the index holds at workspace 1's ptabc.co.id, and their kept count.
+    fn at_domain(conn: &Connection) -> (Vec<i64>, u64) {
+        let query = domain_query(WorkspaceId(1), "@ptabc.co.id").unwrap();
+        let token = term_domain_token(WorkspaceId(1), "@ptabc.co.id").unwrap();
+        (
+            rows_matching(conn, &query),
+            domain_rows(conn, &token).unwrap(),
+        )
+    }
+
+    fn apply(conn: &Connection) {
         crate::storage::search_queue::apply_search_queue(conn).unwrap();
     }
 
@@ -500,12 +536,16 @@ mod tests {
         indexed_contacts(
             &conn,
             "(4, 'a', 1, '+62811', 'Budi Santoso', 'budi santoso' || char(31) || 'b@ptabc.co.id',
-              'now', 'now')",
+              'now', 'now'),
+             (7, 'd', 1, '+62817', 'Dewi', 'dewi' || char(31) || 'd@ptabc.co.id', 'now', 'now')",
         );
         // Turn it into a version 8 file: the spans alone, in an index of their own, and
-        // a queue without workspaces, where a new contact waits.
+        // a queue without workspaces or old texts, where changes of every kind wait: a
+        // new contact renamed (5), one created and deleted again (6), an indexed one
+        // deleted (7) and an indexed one renamed (4).
         conn.execute_batch(
             "DROP TABLE search_tokens;
+             DROP TABLE email_domain_counts;
              CREATE VIRTUAL TABLE space_spans USING fts5(
                  spans, content = '', contentless_delete = 1, detail = none,
                  tokenize = 'ascii'
@@ -513,7 +553,9 @@ mod tests {
              INSERT INTO space_spans (rowid, spans) VALUES (4, '627564692073616e74');
              DROP TRIGGER contacts_fts_insert;
              DROP TRIGGER contacts_fts_update;
+             DROP TRIGGER contacts_fts_delete;
              ALTER TABLE search_queue DROP COLUMN workspace_id;
+             ALTER TABLE search_queue DROP COLUMN old_text;
              CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts BEGIN
                  INSERT INTO search_queue (seq, text)
                  VALUES (new.seq, new.search_text || char(31) || substr(new.phone, 2));
@@ -523,10 +565,18 @@ mod tests {
                  INSERT INTO search_queue (seq, text)
                  VALUES (new.seq, new.search_text || char(31) || substr(new.phone, 2));
              END;
+             CREATE TRIGGER contacts_fts_delete AFTER DELETE ON contacts BEGIN
+                 INSERT INTO search_queue (seq, text) VALUES (old.seq, NULL);
+             END;
              INSERT INTO contacts (seq, id, workspace_id, phone, name, search_text,
                                    created_at, updated_at)
              VALUES (5, 'b', 1, '+62812', 'Wati', 'wati' || char(31) || 'w@ptabc.co.id',
+                     'now', 'now'),
+                    (6, 'c', 1, '+62813', 'Sari', 'sari' || char(31) || 's@ptabc.co.id',
                      'now', 'now');
+             DELETE FROM contacts WHERE seq IN (6, 7);
+             UPDATE contacts SET search_text = 'budi s' || char(31) || 'b@ptabc.co.id' WHERE seq = 4;
+             UPDATE contacts SET search_text = 'wati w' || char(31) || 'w@ptabc.co.id' WHERE seq = 5;
              PRAGMA user_version = 8;",
         )
         .unwrap();
@@ -539,19 +589,81 @@ mod tests {
             "SELECT name FROM sqlite_schema WHERE name LIKE 'space_spans%'",
         );
         assert_eq!(gone, Vec::<String>::new());
-        assert_eq!(rows_holding(&conn, "budi sant"), [4]);
-        let domain = domain_query(WorkspaceId(1), "@ptabc.co.id").unwrap();
-        assert_eq!(rows_matching(&conn, &domain), [4], "the queued one waits");
-        // The queued contact, then one renamed after the upgrade, reach the index
-        // with their workspace.
-        conn.execute(
-            "UPDATE contacts SET search_text = 'budi s' || char(31) || 'b@ptabc.co.id' WHERE seq = 4",
-            [],
+        assert_eq!(
+            at_domain(&conn),
+            (vec![], 0),
+            "all of them wait in the queue"
+        );
+        apply(&conn);
+        assert_eq!(at_domain(&conn), (vec![4, 5], 2));
+        assert!(rows_holding(&conn, "budi sant").is_empty(), "renamed");
+        // Changed after the upgrade, through its triggers.
+        conn.execute_batch(
+            "UPDATE contacts SET search_text = 'budi santoso' || char(31) || 'b@ptabc.co.id'
+              WHERE seq = 4;
+             DELETE FROM contacts WHERE seq = 5;",
         )
         .unwrap();
-        crate::storage::search_queue::apply_search_queue(&conn).unwrap();
-        assert_eq!(rows_matching(&conn, &domain), [4, 5]);
-        assert!(rows_holding(&conn, "budi sant").is_empty());
+        apply(&conn);
+        assert_eq!(at_domain(&conn), (vec![4], 1));
+        assert_eq!(rows_holding(&conn, "budi sant"), [4]);
+        assert_eq!(integrity_problems(&conn).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_version_9_database_gets_its_email_domains_counted() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        indexed_contacts(
+            &conn,
+            "(3, 'c', 1, '+62813', 'Ani', 'ani' || char(31) || 'a@ptabc.co.id', 'now', 'now'),
+             (4, 'a', 1, '+62811', 'Budi', 'budi' || char(31) || 'b@ptabc.co.id', 'now', 'now')",
+        );
+        // Turn it into a version 9 file: no counts, a vocabulary table instead, and a
+        // queue whose removals carry no old text, where a rename and a new contact wait.
+        conn.execute_batch(
+            "DROP TABLE email_domain_counts;
+             CREATE VIRTUAL TABLE search_tokens_terms USING fts5vocab(search_tokens, 'row');
+             DROP TRIGGER contacts_fts_update;
+             DROP TRIGGER contacts_fts_delete;
+             ALTER TABLE search_queue DROP COLUMN old_text;
+             CREATE TRIGGER contacts_fts_update AFTER UPDATE OF search_text, phone ON contacts BEGIN
+                 INSERT INTO search_queue (seq, text) VALUES (old.seq, NULL);
+                 INSERT INTO search_queue (seq, text, workspace_id)
+                 VALUES (new.seq, new.search_text || char(31) || substr(new.phone, 2),
+                         new.workspace_id);
+             END;
+             CREATE TRIGGER contacts_fts_delete AFTER DELETE ON contacts BEGIN
+                 INSERT INTO search_queue (seq, text) VALUES (old.seq, NULL);
+             END;
+             UPDATE contacts SET search_text = 'budi s' || char(31) || 'b@ptabc.co.id' WHERE seq = 4;
+             INSERT INTO contacts (seq, id, workspace_id, phone, name, search_text,
+                                   created_at, updated_at)
+             VALUES (5, 'b', 1, '+62812', 'Wati', 'wati' || char(31) || 'w@ptabc.co.id',
+                     'now', 'now');
+             PRAGMA user_version = 9;",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        let gone = texts(
+            &conn,
+            "SELECT name FROM sqlite_schema WHERE name = 'search_tokens_terms'",
+        );
+        assert_eq!(gone, Vec::<String>::new());
+        assert_eq!(
+            at_domain(&conn),
+            (vec![3], 1),
+            "the other two wait in the queue"
+        );
+        apply(&conn);
+        assert_eq!(at_domain(&conn), (vec![3, 4, 5], 3));
+        conn.execute("DELETE FROM contacts WHERE seq = 5", [])
+            .unwrap();
+        apply(&conn);
+        assert_eq!(at_domain(&conn), (vec![3, 4], 2));
         assert_eq!(integrity_problems(&conn).unwrap(), Vec::<String>::new());
     }
 

@@ -14,7 +14,7 @@
 
 use rusqlite::Connection;
 
-use super::search_tokens::{add_tokens, remove_tokens};
+use super::search_tokens::TokenWrites;
 use super::{StorageError, WorkspaceId};
 
 /// Queued changes at which a writing transaction applies the queue before it commits.
@@ -46,13 +46,14 @@ pub fn queued_changes(conn: &Connection) -> Result<u64, StorageError> {
 /// Applies the queued changes in the order they were made, then empties the queue.
 pub fn apply_search_queue(conn: &Connection) -> Result<(), StorageError> {
     let changes = conn
-        .prepare_cached("SELECT seq, text, workspace_id FROM search_queue ORDER BY id")?
+        .prepare_cached("SELECT seq, text, workspace_id, old_text FROM search_queue ORDER BY id")?
         .query_map([], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, Option<String>>(1)?,
-                row.get::<_, Option<i64>>(2)?.map(WorkspaceId),
-            ))
+            Ok(QueuedChange {
+                seq: row.get(0)?,
+                text: row.get(1)?,
+                workspace: row.get::<_, Option<i64>>(2)?.map(WorkspaceId),
+                old_text: row.get(3)?,
+            })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     if changes.is_empty() {
@@ -60,21 +61,32 @@ pub fn apply_search_queue(conn: &Connection) -> Result<(), StorageError> {
     }
     let mut add = conn.prepare_cached("INSERT INTO contacts_fts (rowid, text) VALUES (?1, ?2)")?;
     let mut remove = conn.prepare_cached("DELETE FROM contacts_fts WHERE rowid = ?1")?;
-    for (seq, text, workspace) in changes {
-        match text {
+    let mut tokens = TokenWrites::default();
+    for change in changes {
+        match &change.text {
             Some(text) => {
-                add.execute((seq, &text))?;
-                add_tokens(conn, seq, workspace, &text)?;
+                add.execute((change.seq, text))?;
+                tokens.add(conn, change.seq, change.workspace, text)?;
             }
             None => {
-                remove.execute([seq])?;
-                remove_tokens(conn, seq)?;
+                remove.execute([change.seq])?;
+                let old_text = change.old_text.as_deref();
+                tokens.remove(conn, change.seq, change.workspace, old_text)?;
             }
         }
     }
+    tokens.finish(conn)?;
     conn.prepare_cached("DELETE FROM search_queue")?
         .execute([])?;
     Ok(())
+}
+
+/// One row of `search_queue`.
+struct QueuedChange {
+    seq: i64,
+    text: Option<String>,
+    workspace: Option<WorkspaceId>,
+    old_text: Option<String>,
 }
 
 #[cfg(test)]

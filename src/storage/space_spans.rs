@@ -78,6 +78,7 @@ pub fn rows_holding(conn: &Connection, term: &str) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::search_tokens::TokenWrites;
     use proptest::prelude::*;
 
     #[test]
@@ -116,7 +117,9 @@ mod tests {
     }
 
     fn add_spans(conn: &Connection, seq: i64, text: &str) {
-        crate::storage::search_tokens::add_tokens(conn, seq, None, text).unwrap();
+        let mut writes = TokenWrites::default();
+        writes.add(conn, seq, None, text).unwrap();
+        writes.finish(conn).unwrap();
     }
 
     #[test]
@@ -126,7 +129,9 @@ mod tests {
         add_spans(&conn, 8, "çağrı o'bryan\u{1f}\u{1f}62812");
         assert_eq!(rows_holding(&conn, "ağrı o'br"), [7, 8]);
         assert_eq!(rows_holding(&conn, "ağrı o'bx"), Vec::<i64>::new());
-        crate::storage::search_tokens::remove_tokens(&conn, 7).unwrap();
+        let mut writes = TokenWrites::default();
+        writes.remove(&conn, 7, None, None).unwrap();
+        writes.finish(&conn).unwrap();
         assert_eq!(rows_holding(&conn, "ağrı o'br"), [8]);
     }
 

@@ -47,7 +47,7 @@ impl TrigramCounts {
             }
         }
         // Read outside the lock: other searches need not wait on this one's I/O.
-        let count = rows_holding(conn, TRIGRAM_VOCABULARY, trigram)?;
+        let count = rows_holding_trigram(conn, trigram)?;
         let mut remembered = self.lock();
         if remembered.len() >= MAX_REMEMBERED {
             remembered.clear();
@@ -64,21 +64,13 @@ impl TrigramCounts {
     }
 }
 
-/// The vocabulary of the trigram index (schema.sql).
-pub const TRIGRAM_VOCABULARY: &str = "contacts_fts_terms";
-
-/// How many rows of a full-text index hold `term` now, from its `vocabulary` (an
-/// fts5vocab table of type 'row', named by a constant). FTS5 counts them from the
-/// term's row list, about twice as fast as counting a MATCH, and leaves deleted rows
-/// out the same way.
-pub fn rows_holding(
-    conn: &Connection,
-    vocabulary: &'static str,
-    term: &str,
-) -> Result<u64, StorageError> {
+/// How many rows of the trigram index hold `trigram` now, from its vocabulary
+/// (`contacts_fts_terms`). FTS5 counts them from the trigram's row list, about twice
+/// as fast as counting a MATCH, and leaves deleted rows out the same way.
+pub fn rows_holding_trigram(conn: &Connection, trigram: &str) -> Result<u64, StorageError> {
     let count = conn
-        .prepare_cached(&format!("SELECT doc FROM {vocabulary} WHERE term = ?1"))?
-        .query_row([term], |row| row.get::<_, i64>(0))
+        .prepare_cached("SELECT doc FROM contacts_fts_terms WHERE term = ?1")?
+        .query_row([trigram], |row| row.get::<_, i64>(0))
         .optional()?
         .unwrap_or(0);
     Ok(u64::try_from(count).unwrap_or(0))
