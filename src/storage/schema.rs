@@ -255,6 +255,21 @@ mod tests {
         crate::storage::search_queue::apply_search_queue(conn).unwrap();
     }
 
+    /// Migrates, and checks the file reached this version with no table or index named
+    /// like `gone` (a LIKE pattern) left.
+    fn migrate_dropping(conn: &mut Connection, gone: &str) {
+        migrate(conn).unwrap();
+        assert_eq!(user_version(conn).unwrap(), SCHEMA_VERSION);
+        let left: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE name LIKE ?1")
+            .unwrap()
+            .query_map([gone], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(left, Vec::<String>::new(), "left over from {gone}");
+    }
+
     #[test]
     fn schema_sql_sets_the_version_the_code_expects() {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -581,14 +596,7 @@ mod tests {
         )
         .unwrap();
 
-        migrate(&mut conn).unwrap();
-
-        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
-        let gone = texts(
-            &conn,
-            "SELECT name FROM sqlite_schema WHERE name LIKE 'space_spans%'",
-        );
-        assert_eq!(gone, Vec::<String>::new());
+        migrate_dropping(&mut conn, "space_spans%");
         assert_eq!(
             at_domain(&conn),
             (vec![], 0),
@@ -645,14 +653,7 @@ mod tests {
         )
         .unwrap();
 
-        migrate(&mut conn).unwrap();
-
-        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
-        let gone = texts(
-            &conn,
-            "SELECT name FROM sqlite_schema WHERE name = 'search_tokens_terms'",
-        );
-        assert_eq!(gone, Vec::<String>::new());
+        migrate_dropping(&mut conn, "search_tokens_terms");
         assert_eq!(
             at_domain(&conn),
             (vec![3], 1),
