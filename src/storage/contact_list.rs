@@ -337,8 +337,7 @@ fn rank_beside_exact(
             return Ok(None);
         }
     }
-    let sql = format!("SELECT count(*) FROM ({})", candidates.sql);
-    let candidate_count = count_of(conn, &sql, &candidates.values)?;
+    let candidate_count = candidates.count(conn)?;
     if candidate_count == exact_count {
         return first_exact(conn, (exact_count, exact), order, top).map(Some);
     }
@@ -667,6 +666,12 @@ impl Candidates {
             exact: exact_rows(true),
             narrowest: None,
         })
+    }
+
+    /// How many candidates there are.
+    fn count(&self, conn: &Connection) -> Result<u64, StorageError> {
+        let sql = format!("SELECT count(*) FROM ({})", self.sql);
+        count_of(conn, &sql, &self.values)
     }
 }
 
@@ -1159,9 +1164,8 @@ mod tests {
         let counts = TrigramCounts::default();
         let live = live_condition(conn, &counts, ws, &query.filter, &[]).unwrap();
         let candidates = live.candidates.unwrap();
-        let sql = format!("SELECT count(*) FROM ({})", candidates.sql);
-        let exact = candidates.exact.unwrap().count(conn).unwrap();
-        (exact, count_of(conn, &sql, &candidates.values).unwrap())
+        let exact = candidates.exact.as_ref().unwrap().count(conn).unwrap();
+        (exact, candidates.count(conn).unwrap())
     }
 
     #[test]

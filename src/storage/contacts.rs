@@ -17,8 +17,9 @@ use crate::domain::{fold_case, Contact, CustomFields, IfMatch, NewContact, Phone
 
 /// Joins the case-folded name and email. A search term cannot contain this control
 /// character, so no match can span the two; and since the name comes first, sorting
-/// by this column sorts by case-folded name.
-const SEARCH_SEPARATOR: char = '\u{1f}';
+/// by this column sorts by case-folded name. The triggers also join the phone digits
+/// with it (`char(31)`) in the text they queue for the search indexes.
+pub(super) const SEARCH_SEPARATOR: char = '\u{1f}';
 
 /// The columns every contact read selects from `contacts c`, in the order
 /// [`contact_from_row`] reads them.

@@ -9,10 +9,8 @@
 //! as one token of the `search_tokens` index (search_tokens.rs): a search for a domain
 //! takes those rows as matches outright and checks only the other candidates.
 
+use super::contacts::SEARCH_SEPARATOR;
 use super::WorkspaceId;
-
-/// Separates the fields of a contact's queued text (name, email, phone digits).
-const FIELD_SEPARATOR: char = '\u{1f}';
 
 /// Starts every domain token. None of its letters is a hex digit, so no span's token
 /// (space_spans.rs) is ever one.
@@ -44,7 +42,7 @@ pub fn described(token: &str) -> String {
 pub fn domain_token(workspace: WorkspaceId, text: &str) -> Option<String> {
     // The email is the second field from the end: a name never holds the separator,
     // and reading from the end would not trust it to anyway.
-    let email = text.rsplit(FIELD_SEPARATOR).nth(1)?;
+    let email = text.rsplit(SEARCH_SEPARATOR).nth(1)?;
     let (_, domain) = email.rsplit_once('@')?;
     (!domain.is_empty()).then(|| token(workspace, domain))
 }

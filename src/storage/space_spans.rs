@@ -16,22 +16,20 @@
 #[cfg(test)]
 use rusqlite::Connection;
 
+use super::contacts::SEARCH_SEPARATOR;
 use super::trigrams::quoted;
 
 /// Characters kept on each side of a space. Fewer would make spans commoner; more would
 /// leave out more terms (a term needs this many either side of one of its spaces).
 pub const SIDE: usize = 4;
 
-/// Separates the fields of a contact's search text; a span never crosses it.
-const FIELD_SEPARATOR: char = '\u{1f}';
-
 /// Each distinct span of `text`: every space with [`SIDE`] characters either side of it,
-/// none of them a field separator.
+/// none of them the separator between fields ([`SEARCH_SEPARATOR`]).
 pub fn spans_of(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut spans: Vec<String> = Vec::new();
     for window in chars.windows(2 * SIDE + 1) {
-        if window[SIDE] == ' ' && !window.contains(&FIELD_SEPARATOR) {
+        if window[SIDE] == ' ' && !window.contains(&SEARCH_SEPARATOR) {
             let span: String = window.iter().collect();
             if !spans.contains(&span) {
                 spans.push(span);
