@@ -130,9 +130,9 @@ def write_markdown(results, meta, path, chart_name, out_dir):
         f"Floors measured in the same run: `/healthz` "
         f"{fmt_rps(k('healthz'))} req/s (PocketBase's `/api/health`: {fmt_rps(p('healthz'))}); "
         f"single-row transactions in process (rusqlite, kontak's schema, WAL, "
-        f"synchronous=NORMAL, each row indexed for search as the server does it, the "
-        f"search queue applied once a thousand changes wait): "
-        f"{floor:,.0f} rows/s{create_floor_text}.",
+        f"synchronous=NORMAL, {floor_rows(meta)}, indexed for search as the server does "
+        f"it, the search queue applied once a thousand changes wait): "
+        f"{floor:,.0f} rows/s{create_floor_text}.{untagged_floor_text(meta)}",
         "",
     ]
     lines += list_shapes(out_dir)
@@ -154,6 +154,36 @@ def floor_for_creates(meta):
             f"just before and just after kontak's creates, which are held to the higher "
             f"of these two")
     return max(around), text
+
+
+def floor_rows(meta):
+    """What the floor's rows were: the creates scenario's contacts from 2026-11-29 on
+    (such runs also measured the untagged rows), one fixed untagged row before."""
+    if "untagged_rows_per_sec" in meta["floor"]:
+        return "each row the contact the creates scenario posts, with its two tags' links"
+    return "each row one fixed name and email, no tags"
+
+
+def untagged_floor_text(meta):
+    """The floor's untagged rows (one fixed name, no tags: its row until 2026-11-29),
+    measured after each floor, when the run took them."""
+    keys = [key for key in ("floor", "floor_before_create", "floor_after_create")
+            if "untagged_rows_per_sec" in meta.get(key, {})]
+    if not keys:
+        return ""
+    rates = ", ".join(f"{meta[key]['untagged_rows_per_sec']:,.0f}" for key in keys)
+    return (f" The same floors with the rows they wrote until 2026-11-29 (one fixed "
+            f"name and email, no tags), each measured right after: {rates} rows/s.")
+
+
+def untagged_ratio_text(rps, meta):
+    """Creates as a ratio to the untagged floor around them, when the run took it."""
+    around = [meta[key]["untagged_rows_per_sec"]
+              for key in ("floor_before_create", "floor_after_create")
+              if "untagged_rows_per_sec" in meta.get(key, {})]
+    if not around:
+        return ""
+    return f" ({rps / max(around):.2f}× the untagged floor)"
 
 
 def targets(k, p, floor, kcold, krss, meta):
@@ -197,7 +227,8 @@ def targets(k, p, floor, kcold, krss, meta):
     out.append(f"| broad search p50 ≤ 150 ms | {broad_text} | {verdict(broad_ok)} |")
     create = k("create")
     out.append(f"| creates ≥ 2× the autocommit floor, zero errors | {create['rps']:,.0f} req/s = "
-               f"{create['rps'] / floor:.2f}× the floor, {create['errors']} errors | "
+               f"{create['rps'] / floor:.2f}× the floor{untagged_ratio_text(create['rps'], meta)}, "
+               f"{create['errors']} errors | "
                f"{verdict(create['rps'] >= 2 * floor and create['errors'] == 0)} |")
     size, seconds = meta["size"], meta["kontak_import_s"]
     if size == 1_000_000:

@@ -151,7 +151,8 @@ run_scenarios() {
     if [ "$system" = kontak ]; then floor_sample floor_after_create; fi
     TAG=2 scenario "$system" mix_90_10 mix "$list"
 }
-# floor_sample KEY: the single-row floor again (5 s), kept in meta.json as KEY.
+# floor_sample KEY: the single-row floor again (5 s, then 5 s of its untagged rows),
+# kept in meta.json as KEY.
 floor_sample() {
     local line
     line=$("$ROOT/target/release/examples/sqlite_floor" "$OUT/floor.db" 5)
