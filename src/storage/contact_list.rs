@@ -561,6 +561,11 @@ struct Candidates {
     narrowest: Option<(String, u64)>,
 }
 
+/// Keeps, of a full-text index's rows (rowid = seq), those whose change is not waiting
+/// in the queue: for a waiting one the index may still hold the old text, and the
+/// queue gives the row instead.
+const NOT_QUEUED: &str = "rowid NOT IN (SELECT seq FROM search_queue)";
+
 /// The rows of the workspace that match the search and meet the list's whole filter
 /// without a look at their text (email_domains.rs): those holding `token` in
 /// `search_tokens`.
@@ -573,11 +578,12 @@ struct ExactRows {
 
 impl ExactRows {
     /// The FROM clause that selects them, and its values.
-    fn from(&self) -> (&'static str, [SqlValue; 1]) {
+    fn from(&self) -> (String, [SqlValue; 1]) {
+        let matching = "search_tokens WHERE search_tokens MATCH ?";
         let from = if self.queued {
-            "search_tokens WHERE search_tokens MATCH ? AND rowid NOT IN (SELECT seq FROM search_queue)"
+            format!("{matching} AND {NOT_QUEUED}")
         } else {
-            "search_tokens WHERE search_tokens MATCH ?"
+            matching.to_owned()
         };
         (from, [SqlValue::Text(quoted(&self.token))])
     }
@@ -657,7 +663,7 @@ impl Candidates {
         values.extend(search_values(search));
         Ok(Self {
             sql: format!(
-                "{indexed} AND rowid NOT IN (SELECT seq FROM search_queue)
+                "{indexed} AND {NOT_QUEUED}
                   UNION ALL
                  SELECT DISTINCT seq FROM search_queue
                   WHERE instr(text, ?) > 0 OR instr(text, ?) > 0"

@@ -238,7 +238,7 @@ mod tests {
              VALUES {rows};"
         ))
         .unwrap();
-        crate::storage::search_queue::apply_search_queue(conn).unwrap();
+        apply(conn);
     }
 
     /// The rows the index holds at workspace 1's ptabc.co.id, and their kept count.
@@ -687,7 +687,7 @@ mod tests {
         .unwrap();
 
         migrate(&mut conn).unwrap();
-        crate::storage::search_queue::apply_search_queue(&conn).unwrap();
+        apply(&conn);
 
         assert_eq!(rows_holding(&conn, "budi sant"), [4]);
         assert_eq!(rows_holding(&conn, "wati lest"), [5]);
