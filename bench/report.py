@@ -142,12 +142,18 @@ def write_markdown(results, meta, path, chart_name, out_dir):
     open(path, "w").write("\n".join(lines) + "\n")
 
 
+def around_creates(meta, rate):
+    """A floor's `rate` in the samples taken just before and just after kontak's
+    creates, those the run took."""
+    return [meta[key][rate] for key in ("floor_before_create", "floor_after_create")
+            if rate in meta.get(key, {})]
+
+
 def floor_for_creates(meta):
     """The floor kontak's creates are held to, and how the floors line words it: the
     higher of the two measured just before and just after the creates, when the run
     took them (runs before them had only the first)."""
-    around = [meta[key]["rows_per_sec"] for key in ("floor_before_create", "floor_after_create")
-              if key in meta]
+    around = around_creates(meta, "rows_per_sec")
     if len(around) < 2:
         return meta["floor"]["rows_per_sec"], ""
     text = (f" before the scenarios, and {around[0]:,.0f} and {around[1]:,.0f} rows/s "
@@ -178,9 +184,7 @@ def untagged_floor_text(meta):
 
 def untagged_ratio_text(rps, meta):
     """Creates as a ratio to the untagged floor around them, when the run took it."""
-    around = [meta[key]["untagged_rows_per_sec"]
-              for key in ("floor_before_create", "floor_after_create")
-              if "untagged_rows_per_sec" in meta.get(key, {})]
+    around = around_creates(meta, "untagged_rows_per_sec")
     if not around:
         return ""
     return f" ({rps / max(around):.2f}× the untagged floor)"

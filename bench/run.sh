@@ -88,10 +88,16 @@ python3 bench/load_pocketbase.py "$DATA" "$PBDIR"
 meta pocketbase_import_s "$(( $(now_ms) - t0 ))e-3"
 meta pocketbase_db_bytes "$(file_size "$PBDIR/data.db" "$PBDIR/data.db-wal")"
 
+# floor_sample KEY: the single-row floor (5 s, then 5 s of its untagged rows), kept in
+# meta.json as KEY.
+floor_sample() {
+    local line
+    line=$("$ROOT/target/release/examples/sqlite_floor" "$OUT/floor.db" 5)
+    echo "floor $1 $line" >&2
+    meta "$1" "$line"
+}
 log "floor: single-row transactions in process"
-FLOOR=$("$ROOT/target/release/examples/sqlite_floor" "$OUT/floor.db" 5)
-echo "$FLOOR"
-meta floor "$FLOOR"
+floor_sample floor
 
 free_port() { python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"; }
 
@@ -150,14 +156,6 @@ run_scenarios() {
     TAG=1 scenario "$system" create create "$list"
     if [ "$system" = kontak ]; then floor_sample floor_after_create; fi
     TAG=2 scenario "$system" mix_90_10 mix "$list"
-}
-# floor_sample KEY: the single-row floor again (5 s, then 5 s of its untagged rows),
-# kept in meta.json as KEY.
-floor_sample() {
-    local line
-    line=$("$ROOT/target/release/examples/sqlite_floor" "$OUT/floor.db" 5)
-    echo "floor $1 $line" >&2
-    meta "$1" "$line"
 }
 search_param() {
     if [ "$1" = kontak ]; then urlq "$2"; else urlq "(name~'$2'||email~'$2'||phone~'$2')"; fi
