@@ -23,6 +23,9 @@ pub enum SortOrder {
 }
 
 impl SortOrder {
+    /// How many orders there are: each order `as usize` is below this (the assertion
+    /// after this block holds it to the last variant).
+    pub const COUNT: usize = 6;
     pub const CHOICES: &'static str =
         "created_at, -created_at, updated_at, -updated_at, name or -name";
 
@@ -43,6 +46,8 @@ impl SortOrder {
         })
     }
 }
+
+const _: () = assert!(SortOrder::NameDescending as usize + 1 == SortOrder::COUNT);
 
 /// Which contacts a list selects, besides the workspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

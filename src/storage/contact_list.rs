@@ -3,6 +3,8 @@
 //! The SQL is assembled from fixed fragments only; every value the client sent is a
 //! bound parameter.
 
+use std::sync::OnceLock;
+
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, Params, Statement};
 use serde::Serialize;
@@ -210,13 +212,23 @@ fn one_statement_page_of(
     workspace: WorkspaceId,
     query: &ListQuery,
 ) -> Result<PageItems, StorageError> {
-    let order = ListOrder::of(query.sort).sql();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.workspace_id = ?
-          ORDER BY {order} {LIMIT_OFFSET}"
-    ))?;
+    let mut stmt = conn.prepare_cached(one_statement_page_sql(query.sort))?;
     let [limit, offset] = limit_offset(query.per_page.into(), query.offset());
     contacts_of(&mut stmt, params![workspace.0, limit, offset])
+}
+
+/// [`one_statement_page_of`]'s statement in each order, written once per process.
+/// Formatting it on every request was 1.7% of a first page's reading thread (perf).
+fn one_statement_page_sql(sort: SortOrder) -> &'static str {
+    static SQL: [OnceLock<String>; SortOrder::COUNT] =
+        [const { OnceLock::new() }; SortOrder::COUNT];
+    SQL[sort as usize].get_or_init(|| {
+        let order = ListOrder::of(sort).sql();
+        format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.workspace_id = ?
+              ORDER BY {order} {LIMIT_OFFSET}"
+        )
+    })
 }
 
 /// A list a search index (trigrams or spans) or a tag serves: the matches are found
