@@ -81,7 +81,7 @@ def write_markdown(results, meta, path, chart_name, out_dir):
         f"wrk {meta['wrk']} (`-t{meta['threads']} -d{meta['duration_s']}s --timeout 30s`, "
         f"{meta['connections']} connections, {meta['search_connections']} for searches, which run {meta['search_duration_s']} s; "
         f"all on 127.0.0.1) against kontak's release build and "
-        f"PocketBase {meta['pocketbase']}, one after the other on the same data. "
+        f"PocketBase {meta['pocketbase']}, {scenario_order(meta)} on the same data. "
         f"Load average before / after the run: {meta['load_before']} / "
         f"{meta['load_after']} (the machine is shared: other work may have been running).",
         "",
@@ -160,6 +160,29 @@ def floor_for_creates(meta):
             f"just before and just after kontak's creates, which are held to the higher "
             f"of these two")
     return max(around), text
+
+
+def scenario_order(meta):
+    """How the two systems took turns: scenario by scenario from 2026-11-29's last
+    runs on (meta.json says so), all of kontak's scenarios and then PocketBase's before."""
+    if meta.get("scenario_order") == "side_by_side":
+        return ("both serving at once, each scenario run against kontak and then "
+                "straight away against PocketBase,")
+    return "one after the other"
+
+
+def order_note(meta):
+    """The order of the run's steps, as `scenario_order` tells them apart."""
+    starts = "cold starts (three, median kept; the third server stays up)"
+    if meta.get("scenario_order") == "side_by_side":
+        return (f"- Order: kontak's {starts}, then PocketBase's; then the scenarios in "
+                "the table's order, each against kontak and then against PocketBase, "
+                "with both servers up (the one not measured is idle). Only creates differ: "
+                "the floor is taken just before and just after kontak's. Peak RSS is each "
+                "server's VmHWM after the searches and at the end.")
+    return (f"- Order per system: {starts}, then the scenarios in the table's order; peak "
+            "RSS is the server's VmHWM at the end. kontak runs first, then PocketBase, "
+            "never both at once.")
 
 
 def floor_rows(meta):
@@ -302,9 +325,7 @@ def method(meta, terms):
         "- Creates: wrk's Lua script (`bench/wrk/scenario.lua`) posts unique 14-digit "
         "phones, so none collides with the data or another scenario. The 90/10 mix "
         "picks at random per request.",
-        "- Order per system: cold starts (three, median kept; the third server stays up), "
-        "then the scenarios in the table's order; peak RSS is the server's VmHWM at the "
-        "end. kontak runs first, then PocketBase, never both at once.",
+        order_note(meta),
         "",
     ]
 

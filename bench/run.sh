@@ -101,92 +101,120 @@ floor_sample floor
 
 free_port() { python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"; }
 
-SERVER_PID=
+# Both servers stay up through the scenarios, each stopped by its own pid.
+declare -A PID_OF=()
 stop_server() {
-    [ -n "$SERVER_PID" ] || return 0
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 300); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
+    local pid=${PID_OF[$1]:-}
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    PID_OF[$1]=
 }
-trap stop_server EXIT
+stop_servers() { for system in "${!PID_OF[@]}"; do stop_server "$system"; done; }
+trap stop_servers EXIT
 
 # start_measured SYSTEM HEALTH_URL COMMAND...: three cold starts (the median is
 # kept); the third server stays up for the scenarios.
 start_measured() {
-    local system=$1 url=$2; shift 2
+    local system=$1 url=$2 pid ms; shift 2
     local starts=()
     for i in 1 2 3; do
-        read -r SERVER_PID ms < <(python3 bench/start_server.py "$url" "$OUT/$system.log" -- "$@")
+        read -r pid ms < <(python3 bench/start_server.py "$url" "$OUT/$system.log" -- "$@")
+        PID_OF[$system]=$pid
         starts+=("$ms")
-        [ "$i" = 3 ] || stop_server
+        [ "$i" = 3 ] || stop_server "$system"
     done
     meta "${system}_cold_start_ms" "[$(IFS=,; echo "${starts[*]}")]"
 }
 
-# scenario SYSTEM NAME MODE PATH: one wrk run; its JSON line goes to results.jsonl.
-# CONNS and SECS override the connection count and duration for one call.
-scenario() {
-    local system=$1 name=$2 mode=$3 path=$4 line conns=${CONNS:-$CONNECTIONS}
-    local secs=${SECS:-$DURATION}
-    line=$(BENCH_MODE=$mode BENCH_PATH=$path BENCH_POST=$POST BENCH_AUTH=$AUTH \
-           BENCH_TAG=$TAG wrk -t"$THREADS" -c"$conns" -d"${secs}s" --timeout 30s \
-           -s bench/wrk/scenario.lua "$BASE" | tee "$OUT/wrk-$system-$name.txt" \
-           | grep '^{"requests"')
-    echo "$system $name $line" >&2
-    echo "{\"system\":\"$system\",\"scenario\":\"$name\",\"connections\":$conns,${line#\{}" >> "$RESULTS"
-}
-
+# What each system is sent: its address, key, create path and the requests of the
+# scenarios (a search's is printf'd with its quoted term).
+declare -A BASE_OF AUTH_OF POST_OF HEALTH_OF LIST_OF SEARCH_OF
 DEEP=$(( SIZE / 200 )); [ "$DEEP" -ge 2 ] || DEEP=2   # page 5000 at a million
 meta deep_page "$DEEP"
-run_scenarios() {
-    local system=$1 health=$2 list=$3 search_fmt=$4
-    scenario "$system" healthz get "$health"
-    scenario "$system" first_page get "$list"
-    scenario "$system" deep_page get "${list/page=1/page=$DEEP}"
-    for kind in name phone email_domain none broad; do
+# request_path SYSTEM SCENARIO: the request the scenario sends to that system.
+request_path() {
+    local system=$1 name=$2 list=${LIST_OF[$1]}
+    case $name in
+        healthz) echo "${HEALTH_OF[$system]}" ;;
+        deep_page) echo "${list/page=1/page=$DEEP}" ;;
         # shellcheck disable=SC2059
-        CONNS=$SEARCH_CONNECTIONS SECS=$SEARCH_DURATION scenario "$system" "search_$kind" get "$(printf "$search_fmt" "$(search_param "$system" "$(term "$kind")")")"
-    done
-    meta "${system}_peak_rss_reads_kib" "$(rss_kib)"
-    # kontak's creates are compared with the floor, so the floor is measured again
-    # just before and just after them: the machine's speed drifts by a third within
-    # minutes, and the first floor was taken several minutes earlier.
-    if [ "$system" = kontak ]; then floor_sample floor_before_create; fi
-    TAG=1 scenario "$system" create create "$list"
-    if [ "$system" = kontak ]; then floor_sample floor_after_create; fi
-    TAG=2 scenario "$system" mix_90_10 mix "$list"
+        search_*) printf "${SEARCH_OF[$system]}\n" "$(search_param "$system" "$(term "${name#search_}")")" ;;
+        *) echo "$list" ;;
+    esac
 }
 search_param() {
     if [ "$1" = kontak ]; then urlq "$2"; else urlq "(name~'$2'||email~'$2'||phone~'$2')"; fi
 }
-rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status"; }
+rss_kib() { awk '/VmHWM/ {print $2}' "/proc/${PID_OF[$1]}/status"; }
 
-log "kontak: scenarios"
+# scenario SYSTEM NAME MODE: one wrk run; its JSON line goes to results.jsonl.
+# CONNS, SECS and TAG override the connection count, duration and create tag.
+scenario() {
+    local system=$1 name=$2 mode=$3 line conns=${CONNS:-$CONNECTIONS}
+    local secs=${SECS:-$DURATION}
+    line=$(BENCH_MODE=$mode BENCH_PATH=$(request_path "$system" "$name") \
+           BENCH_POST=${POST_OF[$system]} BENCH_AUTH=${AUTH_OF[$system]} \
+           BENCH_TAG=${TAG:-0} wrk -t"$THREADS" -c"$conns" -d"${secs}s" --timeout 30s \
+           -s bench/wrk/scenario.lua "${BASE_OF[$system]}" \
+           | tee "$OUT/wrk-$system-$name.txt" | grep '^{"requests"')
+    echo "$system $name $line" >&2
+    echo "{\"system\":\"$system\",\"scenario\":\"$name\",\"connections\":$conns,${line#\{}" >> "$RESULTS"
+}
+# side_by_side NAME MODE: the scenario against kontak, then at once against
+# PocketBase, so that each ratio's two figures are taken within seconds of each
+# other: the machine's speed drifts by a third within minutes.
+side_by_side() {
+    scenario kontak "$@"
+    scenario pocketbase "$@"
+}
+
+log "kontak: cold starts"
 PORT=$(free_port)
-BASE=http://127.0.0.1:$PORT
-AUTH="Bearer $KEY"; POST=/v1/contacts; TAG=0
+BASE_OF[kontak]=http://127.0.0.1:$PORT
+AUTH_OF[kontak]="Bearer $KEY"; POST_OF[kontak]=/v1/contacts; HEALTH_OF[kontak]=/healthz
+LIST_OF[kontak]="/v1/contacts?page=1&per_page=20"
+SEARCH_OF[kontak]="/v1/contacts?page=1&per_page=20&search=%s"
 # One key drives every scenario: the per-key rate limit (6000 a minute by default)
 # would answer most of them 429 and measure the limiter, so it is off here.
-start_measured kontak "$BASE/healthz" env KONTAK_LOG=info KONTAK_RATE_LIMIT_PER_MINUTE=0 \
+start_measured kontak "${BASE_OF[kontak]}/healthz" env KONTAK_LOG=info KONTAK_RATE_LIMIT_PER_MINUTE=0 \
     "$KONTAK" --db "$KDB" serve --bind "127.0.0.1:$PORT"
-run_scenarios kontak /healthz "/v1/contacts?page=1&per_page=20" "/v1/contacts?page=1&per_page=20&search=%s"
-meta kontak_peak_rss_kib "$(rss_kib)"
+
+log "pocketbase: cold starts"
+PORT=$(free_port)
+BASE_OF[pocketbase]=http://127.0.0.1:$PORT
+AUTH_OF[pocketbase]=""; POST_OF[pocketbase]=/api/collections/contacts/records
+HEALTH_OF[pocketbase]=/api/health
+LIST_OF[pocketbase]="/api/collections/contacts/records?page=1&perPage=20&sort=-created"
+SEARCH_OF[pocketbase]="/api/collections/contacts/records?page=1&perPage=20&sort=-created&filter=%s"
+start_measured pocketbase "${BASE_OF[pocketbase]}/api/health" "$PB" serve --http "127.0.0.1:$PORT" --dir "$PBDIR" --migrationsDir bench/pocketbase/pb_migrations
+
+log "scenarios, each against kontak then PocketBase"
+meta scenario_order '"side_by_side"'
+side_by_side healthz get
+side_by_side first_page get
+side_by_side deep_page get
+for kind in name phone email_domain none broad; do
+    CONNS=$SEARCH_CONNECTIONS SECS=$SEARCH_DURATION side_by_side "search_$kind" get
+done
+for system in kontak pocketbase; do meta "${system}_peak_rss_reads_kib" "$(rss_kib "$system")"; done
+# kontak's creates are compared with the floor, so the floor is measured again
+# just before and just after them: the first floor was taken minutes earlier.
+floor_sample floor_before_create
+TAG=1 scenario kontak create create
+floor_sample floor_after_create
+TAG=1 scenario pocketbase create create
+TAG=2 side_by_side mix_90_10 mix
+for system in kontak pocketbase; do meta "${system}_peak_rss_kib" "$(rss_kib "$system")"; done
+stop_server pocketbase
+
 # Sorts and tag filters, one request at a time (kontak only: PocketBase's collection
 # has no tag index to compare with).
 KEYFILE=$(mktemp); echo "$KEY" > "$KEYFILE"
-bench/list_shapes.sh "$BASE" "$KEYFILE" > "$OUT/list_shapes.md"
+bench/list_shapes.sh "${BASE_OF[kontak]}" "$KEYFILE" > "$OUT/list_shapes.md"
 rm -f "$KEYFILE"
-stop_server
-
-log "pocketbase: scenarios"
-PORT=$(free_port)
-BASE=http://127.0.0.1:$PORT
-AUTH=""; POST=/api/collections/contacts/records; TAG=0
-start_measured pocketbase "$BASE/api/health" "$PB" serve --http "127.0.0.1:$PORT" --dir "$PBDIR" --migrationsDir bench/pocketbase/pb_migrations
-run_scenarios pocketbase /api/health "/api/collections/contacts/records?page=1&perPage=20&sort=-created" "/api/collections/contacts/records?page=1&perPage=20&sort=-created&filter=%s"
-meta pocketbase_peak_rss_kib "$(rss_kib)"
-stop_server
+stop_server kontak
 
 meta load_after "\"$(cut -d' ' -f1-3 /proc/loadavg)\""
 log "report"
