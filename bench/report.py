@@ -177,7 +177,11 @@ def order_note(meta):
     if meta.get("scenario_order") == "side_by_side":
         return (f"- Order: kontak's {starts}, then PocketBase's; then the scenarios in "
                 "the table's order, each against kontak and then against PocketBase, "
-                "with both servers up (the one not measured is idle). Only creates differ: "
+                "with both servers up. Each scenario, and each floor around kontak's "
+                "creates, starts once the two servers together have used under 5% of a "
+                "core for two seconds running: PocketBase writes its request log after "
+                "a burst (after 10 s of `/api/health`, 0.85 of a core for 12 s), which "
+                "would otherwise run into kontak's next scenario. Only creates differ: "
                 "the floor is taken just before and just after kontak's. Peak RSS is each "
                 "server's VmHWM after the searches and at the end.")
     return (f"- Order per system: {starts}, then the scenarios in the table's order; peak "

@@ -154,6 +154,7 @@ rss_kib() { awk '/VmHWM/ {print $2}' "/proc/${PID_OF[$1]}/status"; }
 scenario() {
     local system=$1 name=$2 mode=$3 line conns=${CONNS:-$CONNECTIONS}
     local secs=${SECS:-$DURATION}
+    settle
     line=$(BENCH_MODE=$mode BENCH_PATH=$(request_path "$system" "$name") \
            BENCH_POST=${POST_OF[$system]} BENCH_AUTH=${AUTH_OF[$system]} \
            BENCH_TAG=${TAG:-0} wrk -t"$THREADS" -c"$conns" -d"${secs}s" --timeout 30s \
@@ -161,6 +162,32 @@ scenario() {
            | tee "$OUT/wrk-$system-$name.txt" | grep '^{"requests"')
     echo "$system $name $line" >&2
     echo "{\"system\":\"$system\",\"scenario\":\"$name\",\"connections\":$conns,${line#\{}" >> "$RESULTS"
+}
+# settle: waits (at most 60 s) until the servers together have used under 5% of a
+# core in each of two seconds running. PocketBase writes its request log after a
+# burst (10 s of /api/health left it busy on 0.85 of a core for the next 12 s): run
+# into the next scenario, that is load its system did not make.
+settle() {
+    local quiet=0 waited=0 before after
+    local ticks_per_s; ticks_per_s=$(getconf CLK_TCK)
+    while [ "$quiet" -lt 2 ] && [ "$waited" -lt 60 ]; do
+        before=$(server_ticks); sleep 1; after=$(server_ticks)
+        waited=$((waited + 1))
+        if [ $(( (after - before) * 20 )) -lt "$ticks_per_s" ]; then
+            quiet=$((quiet + 1))
+        else
+            quiet=0
+        fi
+    done
+    echo "settled in $waited s" >&2
+}
+# server_ticks: CPU clock ticks (user and system) the running servers have used.
+server_ticks() {
+    local pid total=0
+    for pid in "${PID_OF[@]}"; do
+        [ -n "$pid" ] && total=$(( total + $(awk '{print $14 + $15}' "/proc/$pid/stat") ))
+    done
+    echo "$total"
 }
 # side_by_side NAME MODE: the scenario against kontak, then at once against
 # PocketBase, so that each ratio's two figures are taken within seconds of each
@@ -200,9 +227,12 @@ for kind in name phone email_domain none broad; do
 done
 for system in kontak pocketbase; do meta "${system}_peak_rss_reads_kib" "$(rss_kib "$system")"; done
 # kontak's creates are compared with the floor, so the floor is measured again
-# just before and just after them: the first floor was taken minutes earlier.
+# just before and just after them (once the servers are quiet): the first floor was
+# taken minutes earlier.
+settle
 floor_sample floor_before_create
 TAG=1 scenario kontak create create
+settle
 floor_sample floor_after_create
 TAG=1 scenario pocketbase create create
 TAG=2 side_by_side mix_90_10 mix
