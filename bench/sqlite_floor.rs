@@ -17,6 +17,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use kontak::storage::contacts::search_text;
 use kontak::storage::search_queue::apply_search_queue_if_long;
 use kontak::storage::{open_connection, schema};
 use rusqlite::{params, Connection};
@@ -96,7 +97,7 @@ fn floor(path: &Path, duration: Duration, rows: Rows) -> anyhow::Result<(u64, f6
                 "[]",
             ),
         };
-        let search_text = format!("{}\u{1f}{email}", name.to_lowercase());
+        let search_text = search_text(Some(&name), Some(&email));
         let tx = conn.transaction()?;
         tx.prepare_cached(insert_sql)?.execute(params![
             uuid::Uuid::now_v7().to_string(),

@@ -362,7 +362,10 @@ pub fn delete_contact(
     })
 }
 
-pub(super) fn search_text(name: Option<&str>, email: Option<&str>) -> String {
+/// The text a contact's name and email are searched in: both case-folded, joined by
+/// [`SEARCH_SEPARATOR`]. Public for the bench's floor (bench/sqlite_floor.rs), which
+/// writes its rows with plain SQL but must store the same text.
+pub fn search_text(name: Option<&str>, email: Option<&str>) -> String {
     format!(
         "{}{SEARCH_SEPARATOR}{}",
         fold_case(name.unwrap_or_default()),
