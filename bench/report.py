@@ -162,19 +162,25 @@ def floor_for_creates(meta):
     return max(around), text
 
 
+def took_turns(meta):
+    """Whether the run took each scenario against both systems in turn (from
+    2026-11-29's last runs on, as meta.json says), rather than all of kontak's
+    scenarios and then PocketBase's."""
+    return meta.get("scenario_order") == "side_by_side"
+
+
 def scenario_order(meta):
-    """How the two systems took turns: scenario by scenario from 2026-11-29's last
-    runs on (meta.json says so), all of kontak's scenarios and then PocketBase's before."""
-    if meta.get("scenario_order") == "side_by_side":
+    """How the two systems took turns, as the first paragraph words it."""
+    if took_turns(meta):
         return ("both serving at once, each scenario run against kontak and then "
                 "straight away against PocketBase,")
     return "one after the other"
 
 
 def order_note(meta):
-    """The order of the run's steps, as `scenario_order` tells them apart."""
+    """The order of the run's steps, as the method's list words it."""
     starts = "cold starts (three, median kept; the third server stays up)"
-    if meta.get("scenario_order") == "side_by_side":
+    if took_turns(meta):
         return (f"- Order: kontak's {starts}, then PocketBase's; then the scenarios in "
                 "the table's order, each against kontak and then against PocketBase, "
                 "with both servers up. Each scenario, and each floor around kontak's "
