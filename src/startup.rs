@@ -171,12 +171,14 @@ fn build_server(
     .workers(workers)
     // Blocking work is database reads (bounded by the read pool) and argon2 (bounded by
     // its own semaphore). The limit is per worker, since each has a pool of its own:
-    // 12 threads each here, 24 for 8 connections and 2 slots. Cut to exactly what can
-    // run (the worker's share of the connections, and both slots: 6 each), a first
-    // page of the bench's million was no faster (median 0.995 of this over 10 rounds,
-    // `bench/ab.sh`) and its p99 rose from 0.8-9.4 ms to 1.2-15.6 ms, so the slack
-    // stays. Uncapped (tokio's default), the many threads had each kept argon2's freed
-    // memory in a malloc arena of their own: hundreds of MiB resident under load.
+    // with the default 8 connections and two cores, 12 threads a worker, 24 for 8
+    // connections and 2 argon2 slots. Cut to exactly what can run (the worker's share
+    // of the connections, and both slots: 6 each), a first page of the bench's million
+    // was not clearly faster (per-round medians 1.040 and 0.995 of this in two tries
+    // of `bench/ab.sh`), and in the second its p99 rose from 0.8-9.4 ms to 1.2-15.6 ms;
+    // so the slack stays. Uncapped (tokio's default), the many threads had each kept
+    // argon2's freed memory in a malloc arena of their own: hundreds of MiB resident
+    // under load.
     .worker_max_blocking_threads(settings.read_connections as usize + 4)
     .shutdown_timeout(settings.shutdown_timeout_secs)
     .shutdown_signal(stop_signal())
