@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kontak against PocketBase, side by side, on one data set. One command:
 #
-#   bench/run.sh                                    # 1,000,000 contacts (about 15 minutes on 2 cores)
+#   bench/run.sh                                    # 1,000,000 contacts (about 10 minutes on 2 cores)
 #   BENCH_SIZE=20000 BENCH_DURATION=2 bench/run.sh  # a smoke run, about 3 minutes
 #
 # Knobs: BENCH_SIZE (contacts), BENCH_DURATION (seconds per scenario, default 10),
