@@ -6,14 +6,16 @@
 #
 # Usage: bench/ab.sh OLD_BINARY NEW_BINARY DATABASE WORKSPACE [REQUEST]
 #   REQUEST  a GET path and query (default: the first page), or "create"
-#   env      ROUNDS (default 5; at most 9 for create), CONNS (16), SECS (8)
+#   env      ROUNDS (default 5; at most 9 for create), CONNS (16), SECS (8),
+#            LOG_LEVEL (warn; info logs a line per request, as bench/run.sh's server)
 # For creates, DATABASE should be a plain import: bench/run.sh's own create scenarios
 # use the same phone digits, so on its database the first rounds' creates are 409s.
 #
 # Each server first gets 2 s of the same load, not counted (its first requests check
 # the key with argon2 and find its caches cold). Prints each run, then each build's
-# median req/s. The servers bind to 127.0.0.1 (ports 18181 and 18182), run with an
-# empty config, the rate limit off and warn-level logs, and are stopped by their pids.
+# median req/s and median p99. The servers bind to 127.0.0.1 (ports 18181 and
+# 18182), run with an empty config, the rate limit off and warn-level logs (or
+# LOG_LEVEL's), and are stopped by their pids.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,14 +53,16 @@ done
 
 python3 - "$WORK/runs" <<'EOF'
 import json, statistics, sys
-rates = {}
+rates, p99s = {}, {}
 for line in open(sys.argv[1]):
     _, build, run = line.split(" ", 2)
     result = json.loads(run)
     if result["errors"] or result["non2xx"]:
         print(f"note: a {build} run had {result['errors']} errors and {result['non2xx']} non-2xx answers")
     rates.setdefault(build, []).append(result["rps"])
+    p99s.setdefault(build, []).append(result["p99_ms"])
 for build in ("old", "new"):
     runs = " / ".join(f"{r:,.0f}" for r in rates[build])
-    print(f"{build}: median {statistics.median(rates[build]):,.1f} req/s ({runs})")
+    print(f"{build}: median {statistics.median(rates[build]):,.1f} req/s ({runs}); "
+          f"median p99 {statistics.median(p99s[build]):.2f} ms")
 EOF

@@ -11,7 +11,8 @@
 #   holding SCOPES (comma-separated), copies that to $WORK/new.db, and sets $KEY.
 # start_build BUILD PORT [WRAPPER...]
 #   starts the build's binary on 127.0.0.1:PORT over $WORK/BUILD.db, with an empty
-#   config, the rate limit off and warn-level logs, under WRAPPER if given
+#   config, the rate limit off and warn-level logs (or $LOG_LEVEL: info logs each
+#   request, as bench/run.sh's server does), under WRAPPER if given
 #   (valgrind); waits for /healthz and sets $STARTED_PID.
 
 if [ $# -lt 4 ]; then
@@ -56,7 +57,7 @@ start_build() {
     shift 2
     read -r STARTED_PID _ < <(python3 bench/start_server.py \
         "http://127.0.0.1:$port/healthz" "$WORK/$build.log" -- \
-        env KONTAK_CONFIG="$WORK/empty.toml" KONTAK_LOG=warn KONTAK_RATE_LIMIT_PER_MINUTE=0 \
+        env KONTAK_CONFIG="$WORK/empty.toml" KONTAK_LOG="${LOG_LEVEL:-warn}" KONTAK_RATE_LIMIT_PER_MINUTE=0 \
         "$@" "${BINARY[$build]}" --db "$WORK/$build.db" serve --bind "127.0.0.1:$port")
     PIDS+=("$STARTED_PID")
 }
