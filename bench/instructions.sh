@@ -10,14 +10,16 @@
 #
 # Usage: bench/instructions.sh OLD_BINARY NEW_BINARY DATABASE WORKSPACE [REQUEST]
 #   REQUEST  a GET path and query (default: the first page)
-#   env      COUNT (default 300), WARMUP (default 5)
+#   env      COUNT (default 300), WARMUP (default 5),
+#            LOG_LEVEL (warn; info logs a line per request, as bench/run.sh's server)
 #
 # The servers bind to 127.0.0.1 (ports 18183 and 18184), run with an empty config,
-# the rate limit off and warn-level logs, and are stopped by their pids.
+# the rate limit off and warn-level logs (or LOG_LEVEL's), and are stopped by their
+# pids.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-USAGE_LINES=11,13
+USAGE_LINES=11,14
 . bench/two_builds.sh "$@"
 COUNT=${COUNT:-300}
 WARMUP=${WARMUP:-5}
